@@ -1,0 +1,6 @@
+namespace FileService.Storage.Gcs;
+
+public sealed class GcsOptions : IBackendOptions
+{
+    IEnumerable<string> IBackendOptions.Validate(string section) => [];
+}

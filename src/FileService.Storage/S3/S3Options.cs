@@ -1,0 +1,6 @@
+namespace FileService.Storage.S3;
+
+public sealed class S3Options : IBackendOptions
+{
+    IEnumerable<string> IBackendOptions.Validate(string section) => [];
+}

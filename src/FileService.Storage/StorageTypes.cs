@@ -1,0 +1,76 @@
+namespace FileService.Storage;
+
+/// <summary>Optional abilities of a backend, computed once when it is built.</summary>
+/// <param name="ConditionalCreate">
+/// <see cref="ObjectWriteOptions.IfNotExists"/> is enforced atomically by the store itself
+/// (rather than by a check-then-write that two writers can race).
+/// </param>
+public sealed record BackendCapabilities(bool ConditionalCreate);
+
+/// <summary>How an object is written.</summary>
+public sealed record ObjectWriteOptions
+{
+    /// <summary>MIME type stored with the object.</summary>
+    public required string ContentType { get; init; }
+
+    /// <summary>Stored <c>Content-Disposition</c>, if any.</summary>
+    public string? ContentDisposition { get; init; }
+
+    /// <summary>Stored <c>Cache-Control</c>, if any.</summary>
+    public string? CacheControl { get; init; }
+
+    /// <summary>Stored <c>Content-Encoding</c> (e.g. <c>gzip</c> when a transform compressed the bytes).</summary>
+    public string? ContentEncoding { get; init; }
+
+    /// <summary>Custom metadata; keys are lower-case ASCII, values arbitrary text (backends encode as needed).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Never replace an existing object: fail with <see cref="StorageErrorKind.AlreadyExists"/> instead.</summary>
+    public bool IfNotExists { get; init; }
+
+    /// <summary>The exact length when the caller knows it (lets a backend pick a single request); <c>null</c> when unknown.</summary>
+    public long? Length { get; init; }
+}
+
+/// <summary>What a backend knows about a stored object.</summary>
+public sealed record ObjectProperties
+{
+    public required string Key { get; init; }
+
+    /// <summary>Length in bytes.</summary>
+    public required long Length { get; init; }
+
+    public string? ContentType { get; init; }
+
+    /// <summary>The backend's own entity tag, unquoted; opaque.</summary>
+    public string? ETag { get; init; }
+
+    public DateTimeOffset? LastModified { get; init; }
+    public string? CacheControl { get; init; }
+    public string? ContentEncoding { get; init; }
+    public string? ContentDisposition { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>An absolute byte range: <paramref name="Offset"/> and <paramref name="Length"/> both within the object.</summary>
+public readonly record struct ByteRange(long Offset, long Length)
+{
+    /// <summary>The inclusive index of the last byte.</summary>
+    public long Last => Offset + Length - 1;
+}
+
+/// <summary>An open object (or part of one). Dispose it to release the underlying connection or file.</summary>
+public sealed class ObjectReadResult(ObjectProperties properties, Stream content, ByteRange? range) : IAsyncDisposable, IDisposable
+{
+    /// <summary>Properties of the whole object (Length is the full length, not the range's).</summary>
+    public ObjectProperties Properties { get; } = properties;
+
+    /// <summary>The bytes: the whole object, or exactly <see cref="Range"/>.</summary>
+    public Stream Content { get; } = content;
+
+    /// <summary>The range served, or <c>null</c> for the whole object.</summary>
+    public ByteRange? Range { get; } = range;
+
+    public ValueTask DisposeAsync() => Content.DisposeAsync();
+    public void Dispose() => Content.Dispose();
+}
