@@ -1,1 +1,39 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run(); public partial class Program;
+using FileService.Api.Auth;
+using FileService.Api.Files;
+using FileService.Api.Hosting;
+using FileService.Api.Metadata;
+using FileService.Api.Profiles;
+
+// `keys ...` is a command, not configuration: keep it away from the command-line configuration provider.
+var command = args is [KeysCommand.Name, ..] ? args[1..] : null;
+var builder = WebApplication.CreateBuilder(command is null ? args : []);
+
+builder.AddEmbeddedDefaults();
+builder.AddHosting();
+builder.AddErrorHandling();
+builder.AddMetadata();
+builder.AddFiles();
+builder.AddApiKeyAuth();
+builder.AddHealth();
+builder.AddOpenApiDocument();
+
+var app = builder.Build();
+if (command is not null) return await KeysCommand.RunAsync(app, command);
+
+await app.MigrateMetadataAsync();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApiDocument();
+app.MapHealth();
+app.MapFiles();
+app.MapProfiles();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point type, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

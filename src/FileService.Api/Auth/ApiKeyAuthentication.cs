@@ -1,0 +1,84 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using FileService.Api.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace FileService.Api.Auth;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c> against the configured keys
+/// and the keys in the metadata store. The principal carries the tenant and the scopes.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptionsMonitor<AuthOptions> auth,
+    ApiKeyStore store,
+    IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-Api-Key";
+    public const string TenantClaim = "tenant";
+    public const string ScopeClaim = "scope";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = ReadKey();
+        if (key is null) return AuthenticateResult.NoResult();
+
+        var hash = ApiKeyHashing.Hash(key);
+        var configured = auth.CurrentValue.ApiKeys.FirstOrDefault(k => k.Value.EffectiveHash == hash);
+        if (configured.Value is { } seeded)
+            return Success($"config:{configured.Key}", seeded.Tenant, seeded.Scopes);
+
+        var stored = await store.FindActiveAsync(hash, Context.RequestAborted);
+        return stored is null
+            ? AuthenticateResult.Fail("Unknown or revoked API key.")
+            : Success(stored.Id.ToString(), stored.Tenant, stored.Scopes);
+    }
+
+    private string? ReadKey()
+    {
+        if (Request.Headers[HeaderName] is [{ Length: > 0 } header]) return header;
+        var authorization = Request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7
+            ? authorization[7..].Trim()
+            : null;
+    }
+
+    private AuthenticateResult Success(string keyId, string tenant, IEnumerable<string> scopes)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, keyId), new(TenantClaim, tenant) };
+        claims.AddRange(scopes.Select(scope => new Claim(ScopeClaim, scope)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await WriteProblemAsync(failure is null ? ApiProblem.MissingApiKey : ApiProblem.InvalidApiKey);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => WriteProblemAsync(ApiProblem.MissingScope);
+
+    private async Task WriteProblemAsync(ApiProblem problem)
+    {
+        Response.StatusCode = problem.Status;
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem.ToProblemDetails() });
+    }
+}
+
+internal static class CallerExtensions
+{
+    /// <summary>The tenant of the authenticated key: every file query is scoped by it.</summary>
+    public static string Tenant(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) ?? throw new InvalidOperationException("No tenant on an authenticated caller.");
+
+    public static bool HasScope(this ClaimsPrincipal user, string scope) =>
+        user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope) || user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin);
+}

@@ -1,0 +1,81 @@
+using System.Security.Claims;
+using FileService.Api.Auth;
+using FileService.Api.Hosting;
+using FileService.Api.Metadata;
+using FileService.Api.Profiles;
+using FileService.Storage;
+
+namespace FileService.Api.Files;
+
+/// <summary>Handlers of <c>/v1/files</c>; each reads only the caller's tenant, so another tenant's file is simply not found.</summary>
+public static partial class FileEndpoints
+{
+    public static async Task<Created<FileResponse>> UploadFile(HttpRequest request, ClaimsPrincipal user, FileWriter writer,
+        FileResponses responses, CancellationToken cancellationToken)
+    {
+        var record = await UploadReceiver.ReceiveAsync(request, user, writer, cancellationToken);
+        request.HttpContext.Response.Headers.ETag = record.ETag;
+        return TypedResults.Created($"/v1/files/{record.Id}", responses.From(record));
+    }
+
+    public static async Task<Results<Ok<FileResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetFile(string id, HttpContext context,
+        IFileStore files, FileResponses responses, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
+        if (record is null) return Problem(ApiProblem.FileNotFound);
+
+        context.Response.Headers.ETag = record.ETag;
+        if (Preconditions.IfNoneMatchHits(context.Request, record.ETag)) return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        return TypedResults.Ok(responses.From(record));
+    }
+
+    public static async Task<Results<Ok<FileListResponse>, ProblemHttpResult>> ListFiles([AsParameters] ListFilesQuery query, ClaimsPrincipal user,
+        IFileStore files, FileResponses responses, CancellationToken cancellationToken)
+    {
+        Guid? after = null;
+        if (query.Cursor is not null)
+        {
+            if (!Cursor.TryDecode(query.Cursor, out var last)) return Problem(ApiProblem.InvalidCursor);
+            after = last;
+        }
+        var page = await files.ListAsync(user.Tenant(), new FileQuery(query.Profile, query.Owner, query.Prefix, query.ContentType, after,
+            query.Limit ?? ListFilesQuery.DefaultLimit), cancellationToken);
+        return TypedResults.Ok(new FileListResponse(page.Items.Select(responses.From).ToList(), page.Last is { } id ? Cursor.Encode(id) : null));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteFile(string id, ClaimsPrincipal user, IFileStore files,
+        IBackendRegistry backends, ILogger<FileWriter> logger, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        var record = await files.BeginDeleteAsync(user.Tenant(), fileId, cancellationToken);
+        if (record is null) return Problem(ApiProblem.FileNotFound);
+        try
+        {
+            // Past this point the client leaving must not stop us half-way: the row is already 'deleting'.
+            await backends.Get(record.Backend).DeleteAsync(record.Key, CancellationToken.None);
+        }
+        catch (StorageException e)
+        {
+            // The row stays 'deleting': invisible to clients, still pointing at the bytes, so nothing is silently lost.
+            logger.LogError(e, "Deleting object {Key} of file {FileId} on {Backend} failed; the record stays 'deleting'", record.Key, record.Id, record.Backend);
+            return Problem(e.IsTransient ? ApiProblem.BackendUnavailable : ApiProblem.BackendFailed);
+        }
+        await files.RemoveAsync(record.Id, CancellationToken.None);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult Problem(ApiProblem problem) => TypedResults.Problem(problem.ToProblemDetails());
+}
+
+/// <summary>Builds <see cref="FileResponse"/>s, adding the public URL for files of public profiles.</summary>
+public sealed class FileResponses(ProfileCatalog profiles, IBackendRegistry backends)
+{
+    public FileResponse From(FileRecord record)
+    {
+        var publicUrl = profiles.Find(record.Profile) is { IsPublic: true } && backends.Contains(record.Backend)
+            ? backends.Get(record.Backend).GetPublicUrl(record.Key)
+            : null;
+        return FileResponse.From(record, publicUrl);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using FileService.Api.Hosting;
+
+namespace FileService.Api.Files;
+
+/// <summary>
+/// Passes an upload through while counting and hashing it (SHA-256), and stops it the moment it exceeds the
+/// profile's limit, so an oversized body is refused mid-stream, before the backend has stored it.
+/// </summary>
+internal sealed class MeteredStream(Stream inner, long maxLength) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public long BytesRead { get; private set; }
+
+    /// <summary>Lower-case hex SHA-256 of everything read; call once, at the end.</summary>
+    public string Sha256Hex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken);
+        return Count(buffer.Span[..read]);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private int Count(ReadOnlySpan<byte> read)
+    {
+        BytesRead += read.Length;
+        if (BytesRead > maxLength)
+            throw new ApiException(ApiProblem.FileTooLarge.WithDetail($"The profile accepts at most {maxLength} bytes."));
+        _hash.AppendData(read);
+        return read.Length;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _hash.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace FileService.Api.Hosting;
+
+/// <summary>
+/// The closed set of errors the API answers with, as RFC 9457 problem details: a stable <c>type</c> URI and a
+/// machine-readable <c>code</c>; the <c>detail</c> is written for the client and never carries backend internals.
+/// </summary>
+public sealed record ApiProblem(int Status, string Code, string Title, string? Detail = null)
+{
+    public const string TypePrefix = "https://fileservice.dev/problems/";
+
+    public ApiProblem WithDetail(string detail) => this with { Detail = detail };
+
+    public ProblemDetails ToProblemDetails() => new()
+    {
+        Status = Status,
+        Type = TypePrefix + Code,
+        Title = Title,
+        Detail = Detail,
+        Extensions = { ["code"] = Code },
+    };
+
+    public static readonly ApiProblem MissingApiKey = new(401, "missing-api-key", "An API key is required.",
+        "Send the key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.");
+    public static readonly ApiProblem InvalidApiKey = new(401, "invalid-api-key", "The API key is unknown or revoked.");
+    public static readonly ApiProblem MissingScope = new(403, "missing-scope", "The API key lacks the scope this operation needs.");
+    public static readonly ApiProblem InvalidFileId = new(400, "invalid-file-id", "The file id is not a UUID.");
+    public static readonly ApiProblem FileNotFound = new(404, "file-not-found", "No such file.");
+    public static readonly ApiProblem UnknownProfile = new(400, "unknown-profile", "No such profile.");
+    public static readonly ApiProblem InvalidName = new(400, "invalid-name", "The file name is not acceptable.");
+    public static readonly ApiProblem EmptyFile = new(400, "empty-file", "The file is empty.");
+    public static readonly ApiProblem MalformedMultipart = new(400, "malformed-multipart", "The multipart body is malformed.");
+    public static readonly ApiProblem MissingFilePart = new(400, "missing-file-part", "The multipart body has no part named 'file'.");
+    public static readonly ApiProblem MultipleFileParts = new(400, "multiple-file-parts", "The multipart body has more than one file part.");
+    public static readonly ApiProblem InvalidMetadata = new(400, "invalid-metadata", "The custom metadata is not acceptable.");
+    public static readonly ApiProblem InvalidRequest = new(400, "invalid-request", "The request is malformed.");
+    public static readonly ApiProblem ValidationFailed = new(400, "validation-failed", "One or more parameters are invalid.");
+    public static readonly ApiProblem InvalidCursor = new(400, "invalid-cursor", "The cursor is not one this service issued.");
+    public static readonly ApiProblem FileTooLarge = new(413, "file-too-large", "The file is larger than the profile allows.");
+    public static readonly ApiProblem UnsupportedContentType = new(415, "unsupported-content-type", "The profile does not accept this content type.");
+    public static readonly ApiProblem RangeNotSatisfiable = new(416, "range-not-satisfiable", "The requested range is outside the file.");
+    public static readonly ApiProblem KeyConflict = new(409, "key-conflict",
+        "Another object appeared under the chosen key while uploading; nothing was replaced. Retry the upload.");
+    public static readonly ApiProblem BackendUnavailable = new(503, "backend-unavailable", "The storage backend is unavailable; retry later.");
+    public static readonly ApiProblem BackendFailed = new(502, "backend-failed", "The storage backend failed the operation.");
+    public static readonly ApiProblem ContentMissing = new(502, "content-missing", "The file's bytes are missing from the storage backend.");
+}
+
+/// <summary>Thrown where a handler cannot return a result directly (deep in the upload pipeline); mapped by the exception handler.</summary>
+public sealed class ApiException(ApiProblem problem) : Exception(problem.Detail ?? problem.Title)
+{
+    public ApiProblem Problem { get; } = problem;
+}

@@ -1,0 +1,55 @@
+using FileService.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace FileService.Api.Hosting;
+
+internal static class ErrorHandling
+{
+    public static WebApplicationBuilder AddErrorHandling(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+        });
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        return builder;
+    }
+}
+
+/// <summary>
+/// Maps the closed set of known failures to problem details. Anything else is a bare 500 (logged with its stack by
+/// the framework); a client that went away is not an error at all.
+/// </summary>
+internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        if (context.RequestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException)
+        {
+            logger.LogDebug("Client went away during {Method} {Path}", context.Request.Method, context.Request.Path);
+            context.Response.StatusCode = 499; // nobody reads it; keeps logs and metrics honest
+            return true;
+        }
+
+        var problem = exception switch
+        {
+            ApiException api => api.Problem,
+            StorageException { IsTransient: true } => ApiProblem.BackendUnavailable,
+            StorageException => ApiProblem.BackendFailed,
+            BadHttpRequestException { StatusCode: 413 } => ApiProblem.FileTooLarge,
+            BadHttpRequestException bad => ApiProblem.InvalidRequest.WithDetail(bad.Message),
+            _ => null,
+        };
+        if (problem is null) return false;
+        if (exception is StorageException storage)
+            logger.LogError(exception, "Storage backend {Backend} failed: {Kind}", storage.Backend, storage.Kind);
+
+        context.Response.StatusCode = problem.Status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = problem.ToProblemDetails(),
+            Exception = exception,
+        });
+    }
+}

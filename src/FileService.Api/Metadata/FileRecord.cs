@@ -1,0 +1,39 @@
+namespace FileService.Api.Metadata;
+
+public enum FileStatus
+{
+    /// <summary>The row exists, the bytes may be on their way; never shown as a file.</summary>
+    Pending,
+    /// <summary>Bytes stored and verified; the only status clients ever see.</summary>
+    Ready,
+    /// <summary>Delete started; if the backend failed, the row stays here so nothing is silently lost.</summary>
+    Deleting,
+}
+
+/// <summary>One stored file as the metadata store knows it.</summary>
+public sealed record FileRecord
+{
+    public required Guid Id { get; init; }
+    public required string Tenant { get; init; }
+    public string? Owner { get; init; }
+    public required string Profile { get; init; }
+    public required string Backend { get; init; }
+    public required string Key { get; init; }
+    public required string Name { get; init; }
+    public required string ContentType { get; init; }
+    public long Size { get; init; }
+    public string? Sha256 { get; init; }
+    public string? ETag { get; init; }
+    public FileStatus Status { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>Filters and page position of a listing; all filters are optional and combine with AND.</summary>
+public sealed record FileQuery(string? Profile, string? Owner, string? NamePrefix, string? ContentType, Guid? After, int Limit);
+
+public sealed record FilePage(IReadOnlyList<FileRecord> Items, Guid? Last);
+
+/// <summary>What becomes true when the bytes are stored.</summary>
+public sealed record StoredContent(long Size, string Sha256, string ETag);

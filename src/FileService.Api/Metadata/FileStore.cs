@@ -1,0 +1,167 @@
+using System.Text;
+using System.Text.Json;
+using Dapper;
+
+namespace FileService.Api.Metadata;
+
+/// <summary>File records in PostgreSQL or SQLite, with one set of SQL that both accept.</summary>
+public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : IFileStore
+{
+    private const string Columns = """
+        id AS Id, tenant AS Tenant, owner AS Owner, profile AS Profile, backend AS Backend, object_key AS Key,
+        original_name AS Name, content_type AS ContentType, size AS Size, sha256 AS Sha256, etag AS ETag,
+        status AS Status, metadata AS MetadataJson, created_at AS CreatedAt, updated_at AS UpdatedAt
+        """;
+
+    private const string InsertPending = """
+        INSERT INTO files (id, tenant, owner, profile, backend, object_key, original_name, content_type,
+                           status, exclusive_key, metadata, created_at, updated_at)
+        VALUES (@Id, @Tenant, @Owner, @Profile, @Backend, @Key, @Name, @ContentType,
+                'pending', @ExclusiveKey, @MetadataJson, @Now, @Now)
+        ON CONFLICT DO NOTHING
+        """;
+
+    private const string MarkReadySql = $"""
+        UPDATE files SET status = 'ready', size = @Size, sha256 = @Sha256, etag = @ETag, updated_at = @Now
+        WHERE id = @Id AND status = 'pending'
+        RETURNING {Columns}
+        """;
+
+    private const string DeleteSuperseded = """
+        DELETE FROM files
+        WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND id <> @Id AND status = 'ready'
+        """;
+
+    private const string SelectReady = $"SELECT {Columns} FROM files WHERE tenant = @Tenant AND id = @Id AND status = 'ready'";
+
+    private const string BeginDeleteSql = $"""
+        UPDATE files SET status = 'deleting', updated_at = @Now
+        WHERE tenant = @Tenant AND id = @Id AND status = 'ready'
+        RETURNING {Columns}
+        """;
+
+    private const string RemoveSql = "DELETE FROM files WHERE id = @Id";
+
+    private const string RemoveReadyAtKey = "DELETE FROM files WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND status = 'ready'";
+
+    public async Task<bool> TryInsertPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var inserted = await connection.ExecuteAsync(new CommandDefinition(InsertPending, new
+        {
+            record.Id, record.Tenant, record.Owner, record.Profile, record.Backend, record.Key, record.Name, record.ContentType,
+            ExclusiveKey = exclusiveKey,
+            MetadataJson = JsonSerializer.Serialize(record.Metadata),
+            Now = clock.GetUtcNow(),
+        }, cancellationToken: cancellationToken));
+        return inserted == 1;
+    }
+
+    public async Task<FileRecord> MarkReadyAsync(Guid id, StoredContent content, bool supersede, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<FileRow>(new CommandDefinition(MarkReadySql,
+            new { Id = id, content.Size, content.Sha256, content.ETag, Now = clock.GetUtcNow() }, transaction, cancellationToken: cancellationToken))
+            ?? throw new InvalidOperationException($"File {id} is not pending.");
+        if (supersede)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(DeleteSuperseded,
+                new { row.Tenant, row.Backend, row.Key, Id = id }, transaction, cancellationToken: cancellationToken));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return row.ToRecord();
+    }
+
+    public async Task<FileRecord?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<FileRow>(
+            new CommandDefinition(SelectReady, new { Tenant = tenant, Id = id }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    public async Task<FilePage> ListAsync(string tenant, FileQuery query, CancellationToken cancellationToken)
+    {
+        // Only the filters present become SQL, so each query keeps to the (tenant, id) index.
+        var sql = new StringBuilder($"SELECT {Columns} FROM files WHERE tenant = @Tenant AND status = 'ready'");
+        if (query.After is not null) sql.Append(" AND id > @After");
+        if (query.Profile is not null) sql.Append(" AND profile = @Profile");
+        if (query.Owner is not null) sql.Append(" AND owner = @Owner");
+        if (query.NamePrefix is not null) sql.Append(" AND substr(original_name, 1, length(@NamePrefix)) = @NamePrefix");
+        string? typePrefix = null;
+        if (query.ContentType is { } type && type.EndsWith("/*", StringComparison.Ordinal))
+        {
+            typePrefix = type[..^1]; // "image/*" -> "image/": substr, not LIKE, so '_' and '%' mean themselves
+            sql.Append(" AND substr(content_type, 1, length(@TypePrefix)) = @TypePrefix");
+        }
+        else if (query.ContentType is not null) sql.Append(" AND content_type = @ContentType");
+        sql.Append(" ORDER BY id LIMIT @Take");
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<FileRow>(new CommandDefinition(sql.ToString(), new
+        {
+            Tenant = tenant, query.After, query.Profile, query.Owner, query.NamePrefix, query.ContentType, TypePrefix = typePrefix,
+            Take = query.Limit + 1, // one more than asked tells whether another page exists
+        }, cancellationToken: cancellationToken))).ToList();
+
+        var items = rows.Take(query.Limit).Select(r => r.ToRecord()).ToList();
+        return new FilePage(items, rows.Count > query.Limit ? items[^1].Id : null);
+    }
+
+    public async Task<FileRecord?> BeginDeleteAsync(string tenant, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<FileRow>(new CommandDefinition(BeginDeleteSql,
+            new { Tenant = tenant, Id = id, Now = clock.GetUtcNow() }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    public async Task RemoveAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(RemoveSql, new { Id = id }, cancellationToken: cancellationToken));
+    }
+
+    public async Task RemoveReadyAtKeyAsync(string tenant, string backend, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(RemoveReadyAtKey,
+            new { Tenant = tenant, Backend = backend, Key = key }, cancellationToken: cancellationToken));
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A row as Dapper reads it: metadata still JSON text, status still text.</summary>
+    private sealed class FileRow
+    {
+        public Guid Id { get; init; }
+        public string Tenant { get; init; } = "";
+        public string? Owner { get; init; }
+        public string Profile { get; init; } = "";
+        public string Backend { get; init; } = "";
+        public string Key { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string ContentType { get; init; } = "";
+        public long Size { get; init; }
+        public string? Sha256 { get; init; }
+        public string? ETag { get; init; }
+        public string Status { get; init; } = "";
+        public string MetadataJson { get; init; } = "{}";
+        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset UpdatedAt { get; init; }
+
+        public FileRecord ToRecord() => new()
+        {
+            Id = Id, Tenant = Tenant, Owner = Owner, Profile = Profile, Backend = Backend, Key = Key, Name = Name,
+            ContentType = ContentType, Size = Size, Sha256 = Sha256, ETag = ETag,
+            Status = Enum.Parse<FileStatus>(Status, ignoreCase: true),
+            Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson) ?? [],
+            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+        };
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+using FileService.Storage;
+using Microsoft.Extensions.Options;
+
+namespace FileService.Api.Profiles;
+
+/// <summary>Cross-field rules: every profile names a configured backend, the default profile exists, patterns parse.</summary>
+internal sealed partial class ProfileOptionsValidator(IConfiguration configuration) : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var backends = configuration.GetSection("Storage:Backends").GetChildren().Select(s => s.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var failures = new List<string>();
+        if (options.Profiles.Count == 0)
+            failures.Add("Storage:Profiles must define at least one profile (e.g. Storage:Profiles:media:Backend=<backend name>).");
+        if (string.IsNullOrWhiteSpace(options.DefaultProfile))
+            failures.Add("Storage:DefaultProfile is required: the profile used when an upload names none.");
+        else if (!options.Profiles.ContainsKey(options.DefaultProfile))
+            failures.Add($"Storage:DefaultProfile names '{options.DefaultProfile}', which is not under Storage:Profiles.");
+
+        foreach (var (profileName, profile) in options.Profiles)
+        {
+            var section = $"Storage:Profiles:{profileName}";
+            if (!ProfileName().IsMatch(profileName))
+                failures.Add($"{section}: profile names are 1-64 characters of a-z, 0-9, '-' and '_'.");
+            if (string.IsNullOrWhiteSpace(profile.Backend))
+                failures.Add($"{section}:Backend is required: one of {string.Join(", ", backends)}.");
+            else if (!backends.Contains(profile.Backend))
+                failures.Add($"{section}:Backend names '{profile.Backend}', which is not under Storage:Backends (configured: {string.Join(", ", backends)}).");
+            if (profile.Location.Length > 0 && !Location().IsMatch(profile.Location))
+                failures.Add($"{section}:Location must be a relative key prefix of segments of letters, digits, '-', '_' and '.' separated by '/', e.g. media or assets/v1.");
+            if (profile.MaxSize <= 0)
+                failures.Add($"{section}:MaxSize must be a positive number of bytes.");
+            foreach (var pattern in profile.AllowedContentTypes.Where(p => !ContentTypePattern.IsValid(p)))
+                failures.Add($"{section}:AllowedContentTypes has '{pattern}': use type/subtype or type/* (e.g. image/*).");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
+    private static partial Regex ProfileName();
+
+    [GeneratedRegex(@"^(?!.*(^|/)\.{1,2}(/|$))[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")]
+    private static partial Regex Location();
+}
