@@ -1,0 +1,7 @@
+using FileService.IntegrationTests.Infrastructure;
+
+namespace FileService.IntegrationTests.Api;
+
+public sealed class EmbeddedDefaultFilesApiTests(EmbeddedApiFixture fixture) : FilesApiTests<EmbeddedApiFixture>(fixture);
+
+public sealed class PostgresS3FilesApiTests(PostgresS3ApiFixture fixture) : FilesApiTests<PostgresS3ApiFixture>(fixture);

@@ -1,0 +1,40 @@
+using System.Net.Http.Headers;
+using Dapper;
+using FileService.Api.Auth;
+using FileService.Api.Metadata;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FileService.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real service in-process, configured only through its configuration keys, as an operator would. Each
+/// factory gets its own SQLite file or PostgreSQL schema and its own storage location.
+/// </summary>
+public sealed class FileServiceFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>A client whose requests carry a fresh API key of <paramref name="tenant"/> with <paramref name="scopes"/>.</summary>
+    public async Task<HttpClient> ClientForAsync(string tenant, params string[] scopes)
+    {
+        var (_, key) = await Services.GetRequiredService<ApiKeyStore>().CreateAsync(tenant,
+            scopes.Length == 0 ? [Scopes.FilesRead, Scopes.FilesWrite, Scopes.FilesDelete] : scopes, "test", CancellationToken.None);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>Every row of a tenant, whatever its status: what "leaves no row behind" is checked against.</summary>
+    public async Task<int> CountRowsAsync(string tenant)
+    {
+        var database = Services.GetRequiredService<MetadataDatabase>();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM files WHERE tenant = @Tenant", new { Tenant = tenant });
+    }
+}
