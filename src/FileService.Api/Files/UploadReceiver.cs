@@ -54,7 +54,7 @@ internal static partial class UploadReceiver
 
         string? profile = null, name = null, owner = null;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var count = 0; await reader.ReadNextSectionAsync(cancellationToken) is { } section; count++)
+        for (var count = 0; await NextSectionAsync(reader, aborted, cancellationToken) is { } section; count++)
         {
             if (count >= MaxFieldsBeforeFile) throw new ApiException(ApiProblem.MalformedMultipart.WithDetail("Too many form fields."));
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) ||
@@ -71,10 +71,12 @@ internal static partial class UploadReceiver
                     Profile = profile, Name = name ?? FileNameOf(disposition), Owner = owner, Metadata = metadata,
                     ContentType = string.IsNullOrEmpty(section.ContentType) ? "application/octet-stream" : section.ContentType,
                 };
-                return await writer.WriteAsync(caller, fields, section.Body, () => RefuseTrailingPartsAsync(reader, cancellationToken), cancellationToken);
+                // The section stream throws plain IOExceptions on a truncated body: they are the client's fault too.
+                var body = new ClientBodyStream(section.Body, ApiProblem.MalformedMultipart, aborted);
+                return await writer.WriteAsync(caller, fields, body, () => RefuseTrailingPartsAsync(reader, aborted, cancellationToken), cancellationToken);
             }
 
-            var value = await ReadFieldAsync(section, fieldName, cancellationToken);
+            var value = await ReadFieldAsync(new ClientBodyStream(section.Body, ApiProblem.MalformedMultipart, aborted), fieldName, cancellationToken);
             switch (fieldName)
             {
                 case "profile": profile = value; break;
@@ -93,19 +95,32 @@ internal static partial class UploadReceiver
     }
 
     /// <summary>The file part must be the last part: fields after it would arrive after the file was stored.</summary>
-    private static async Task RefuseTrailingPartsAsync(MultipartReader reader, CancellationToken cancellationToken)
+    private static async Task RefuseTrailingPartsAsync(MultipartReader reader, CancellationToken aborted, CancellationToken cancellationToken)
     {
-        if (await reader.ReadNextSectionAsync(cancellationToken) is not { } extra) return;
+        if (await NextSectionAsync(reader, aborted, cancellationToken) is not { } extra) return;
         ContentDispositionHeaderValue.TryParse(extra.ContentDisposition, out var disposition);
         throw new ApiException(disposition is not null && (disposition.IsFileDisposition() || HeaderUtilities.RemoveQuotes(disposition.Name).Value == "file")
             ? ApiProblem.MultipleFileParts
             : ApiProblem.MalformedMultipart.WithDetail("Form fields must come before the file part: the file is stored as it streams in, as with S3 POST uploads."));
     }
 
-    private static async Task<string> ReadFieldAsync(MultipartSection section, string fieldName, CancellationToken cancellationToken)
+    /// <summary>The next part; a body that ends or breaks before its closing boundary is malformed, not a server error.</summary>
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken aborted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && !aborted.IsCancellationRequested)
+        {
+            throw new ApiException(ApiProblem.MalformedMultipart.WithDetail(e.Message));
+        }
+    }
+
+    private static async Task<string> ReadFieldAsync(Stream field, string fieldName, CancellationToken cancellationToken)
     {
         var buffer = new char[MaxFieldLength + 1];
-        using var reader = new StreamReader(section.Body, System.Text.Encoding.UTF8);
+        using var reader = new StreamReader(field, System.Text.Encoding.UTF8);
         var length = await reader.ReadBlockAsync(buffer, cancellationToken);
         if (length > MaxFieldLength)
             throw new ApiException(ApiProblem.ValidationFailed.WithDetail($"Form field '{fieldName}' is longer than {MaxFieldLength} characters."));

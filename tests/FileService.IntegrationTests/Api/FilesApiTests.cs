@@ -97,10 +97,11 @@ public abstract partial class FilesApiTests<TFixture>(TFixture fixture) : IClass
         var body = new StreamContent(new GeneratedStream(2_000_000, seed: 11));
         body.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
 
-        var created = await CreatedAsync(await client.PostAsync("/v1/files?name=report.csv&profile=docs&owner=bob", body));
+        var created = await CreatedAsync(await client.PostAsync("/v1/files?name=report.csv&profile=media&owner=bob", body));
 
         Assert.Equal("text/csv", created.ContentType);
-        Assert.Equal("docs", created.Profile);
+        Assert.Equal("media", created.Profile);
+        Assert.Equal("bob", created.Owner);
         Assert.Equal(GeneratedStream.Sha256Hex(2_000_000, seed: 11), created.Sha256);
     }
 
