@@ -3,10 +3,18 @@ using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using Microsoft.Extensions.Logging.Console;
 
 // `keys ...` is a command, not configuration: keep it away from the command-line configuration provider.
 var command = args is [KeysCommand.Name, ..] ? args[1..] : null;
-var builder = WebApplication.CreateBuilder(command is null ? args : []);
+// appsettings*.json ship beside the binary; relative data paths (./data) stay relative to the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = command is null ? args : [],
+    ContentRootPath = AppContext.BaseDirectory,
+});
+// A command prints its result on stdout for scripts to capture; its logs go to stderr.
+if (command is not null) builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
 
 builder.AddEmbeddedDefaults();
 builder.AddHosting();
