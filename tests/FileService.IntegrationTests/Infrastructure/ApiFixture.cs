@@ -90,3 +90,31 @@ public sealed class PostgresS3ApiFixture : ApiFixture
 
     protected override Task<Dictionary<string, string?>> MetadataSettingsAsync() => TestDatabases.PostgresAsync();
 }
+
+/// <summary>Azure Blob Storage on Azurite, with PostgreSQL metadata.</summary>
+public sealed class AzureApiFixture : ApiFixture
+{
+    protected override IDictionary<string, string?> BackendSettings => new Dictionary<string, string?>
+    {
+        ["Type"] = "Azure",
+        ["ConnectionString"] = LocalServers.AzureConnectionString,
+        ["Container"] = "fs-api-tests",
+        ["CreateContainer"] = "true",
+        ["BlockSize"] = (4 * 1024 * 1024).ToString(),
+    };
+
+    protected override Task<Dictionary<string, string?>> MetadataSettingsAsync() => TestDatabases.PostgresAsync();
+}
+
+/// <summary>Google Cloud Storage's JSON API on the storage emulator, with SQLite metadata.</summary>
+public sealed class GcsApiFixture : ApiFixture
+{
+    protected override IDictionary<string, string?> BackendSettings => new Dictionary<string, string?>
+    {
+        ["Type"] = "Gcs",
+        ["Bucket"] = "fs-api-tests",
+        ["Endpoint"] = LocalServers.GcsEndpoint,
+    };
+
+    protected override Task<Dictionary<string, string?>> MetadataSettingsAsync() => Task.FromResult(TestDatabases.Sqlite(Temp.Path));
+}
