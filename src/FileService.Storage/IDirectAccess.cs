@@ -1,0 +1,68 @@
+namespace FileService.Storage;
+
+/// <summary>
+/// Optional capability of a backend whose store accepts requests signed by the service, so that browsers move bytes
+/// straight to and from the store. A backend implements it only when it can sign (credentials with a key, or a
+/// session URI); callers check with <c>backend is IDirectAccess</c>, computed once per backend.
+/// Every signature binds the exact key and method, and the content type and length where the protocol allows;
+/// it can never be used to write another key.
+/// </summary>
+public interface IDirectAccess
+{
+    /// <summary>
+    /// A signed GET URL for one object that makes the store answer with the grant's Content-Type and Content-Disposition;
+    /// <c>null</c> when this backend cannot sign downloads with its current credentials (the service then signs a link
+    /// to itself instead).
+    /// </summary>
+    Uri? PresignDownload(string key, DownloadGrant grant);
+
+    /// <summary>A signed single-request upload (usually a PUT) of exactly one object.</summary>
+    Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken);
+
+    /// <summary>Smallest part size the store accepts in a multipart upload (all parts but the last).</summary>
+    long MinPartSize { get; }
+
+    /// <summary>
+    /// Starts a multipart upload of <paramref name="grant"/>.Length bytes in parts of <paramref name="partSize"/>, and signs
+    /// one request per part. The returned upload id is opaque and is all <see cref="CompleteMultipartUploadAsync"/> and
+    /// <see cref="AbortMultipartUploadAsync"/> need besides the key.
+    /// </summary>
+    Task<MultipartGrant> StartMultipartUploadAsync(string key, UploadGrant grant, long partSize, CancellationToken cancellationToken);
+
+    /// <summary>Assembles the parts into the object (part ETags as the client reported them, where the protocol needs them).</summary>
+    Task CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<CompletedPart> parts, UploadGrant grant,
+        CancellationToken cancellationToken);
+
+    /// <summary>Abandons a multipart upload and whatever parts it stored; a no-op when there is nothing to abort.</summary>
+    Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken);
+}
+
+/// <summary>What a signed download allows.</summary>
+/// <param name="ExpiresAt">When the URL stops working.</param>
+/// <param name="ContentType">Content-Type the store must answer with.</param>
+/// <param name="ContentDisposition">Content-Disposition the store must answer with.</param>
+public sealed record DownloadGrant(DateTimeOffset ExpiresAt, string ContentType, string ContentDisposition);
+
+/// <summary>What a signed upload allows: one key, one content type, an exact length.</summary>
+public sealed record UploadGrant
+{
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public required string ContentType { get; init; }
+    public required long Length { get; init; }
+    public string? CacheControl { get; init; }
+    public string? ContentDisposition { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    /// <summary>Refuse to replace an existing object, where the protocol can express it.</summary>
+    public bool IfNotExists { get; init; }
+}
+
+/// <summary>An HTTP request a client must send as is: method, URL and the headers the signature covers.</summary>
+public sealed record SignedRequest(string Method, Uri Url, IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>A started multipart upload: its id and one signed request per part, numbered from 1.</summary>
+public sealed record MultipartGrant(string UploadId, IReadOnlyList<SignedPart> Parts);
+
+public sealed record SignedPart(int Number, long Offset, long Length, SignedRequest Request);
+
+/// <summary>A part as the client reports it after uploading: its number and the ETag the store answered with (if any).</summary>
+public sealed record CompletedPart(int Number, string? ETag);
