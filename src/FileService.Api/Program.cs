@@ -3,6 +3,8 @@ using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using FileService.Api.Signing;
+using FileService.Api.Uploads;
 using Microsoft.Extensions.Logging.Console;
 
 // `keys ...` is a command, not configuration: keep it away from the command-line configuration provider.
@@ -21,6 +23,7 @@ builder.AddHosting();
 builder.AddErrorHandling();
 builder.AddMetadata();
 builder.AddFiles();
+builder.AddDirectUploads();
 builder.AddApiKeyAuth();
 builder.AddHealth();
 builder.AddOpenApiDocument();
@@ -29,9 +32,11 @@ var app = builder.Build();
 if (command is not null) return await KeysCommand.RunAsync(app, command);
 
 await app.MigrateMetadataAsync();
+await app.Services.GetRequiredService<ServiceLinkSigner>().LoadSecretAsync(CancellationToken.None);
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -39,6 +44,8 @@ app.MapOpenApiDocument();
 app.MapHealth();
 app.MapFiles();
 app.MapProfiles();
+app.MapUploads();
+app.MapLinks();
 
 await app.RunAsync();
 return 0;

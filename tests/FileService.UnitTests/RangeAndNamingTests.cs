@@ -126,3 +126,18 @@ public sealed class ContentTypePatternTests
     [InlineData("image/png/x", false)]
     public void PatternSyntax(string pattern, bool valid) => Assert.Equal(valid, ContentTypePattern.IsValid(pattern));
 }
+
+public sealed class FileIdsTests
+{
+    [Fact]
+    public void IdsMadeInOneMillisecond_SortInCreationOrder_AsTextAndAsBytes()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 5000).Select(_ => FileService.Api.Metadata.FileIds.NewId(now)).ToList();
+
+        Assert.Equal(ids, ids.OrderBy(id => id.ToString(), StringComparer.Ordinal));
+        Assert.Equal(ids, ids.Order()); // Guid.CompareTo orders by the RFC byte order for v7 ids in .NET 9+
+        Assert.All(ids, id => Assert.Equal(7, id.Version));
+        Assert.Equal(5000, ids.Distinct().Count());
+    }
+}

@@ -5,10 +5,13 @@ using FileService.Storage;
 
 namespace FileService.Api.Files;
 
+public sealed record FileUrlRequest(int? ExpiresIn, string? Disposition);
+
 public static partial class FileEndpoints
 {
-    public static async Task<Results<FileContentResult, StatusCodeHttpResult, ProblemHttpResult>> DownloadFile(string id, string? disposition,
-        HttpContext context, IFileStore files, IBackendRegistry backends, ILogger<FileWriter> logger, CancellationToken cancellationToken)
+    public static async Task<Results<FileContentResult, RedirectHttpResult, StatusCodeHttpResult, ProblemHttpResult>> DownloadFile(string id,
+        string? disposition, bool? redirect, HttpContext context, IFileStore files, IBackendRegistry backends, FileLinks links,
+        ILogger<FileWriter> logger, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         if (disposition is not (null or "inline" or "attachment"))
@@ -16,58 +19,97 @@ public static partial class FileEndpoints
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
         if (record is null) return Problem(ApiProblem.FileNotFound);
 
-        var headers = new FileHeaders(record, disposition ?? "attachment");
-        if (Preconditions.IfNoneMatchHits(context.Request, record.ETag))
+        if (redirect ?? links.RedirectsDownloads(record))
         {
-            headers.ApplyValidators(context.Response);
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            var link = links.For(record, expiresIn: null, disposition ?? "attachment", FileLinks.ServiceBase(context.Request));
+            context.Response.Headers.CacheControl = "private, no-store";
+            return TypedResults.Redirect(link.Url.AbsoluteUri);
         }
 
-        var (outcome, range) = Preconditions.IfRangeAllows(context.Request, record.ETag)
-            ? ByteRangeHeader.Resolve(context.Request.Headers.Range, record.Size)
-            : (RangeOutcome.Whole, default);
-        if (outcome == RangeOutcome.Unsatisfiable)
+        var headers = ContentHeaders.Of(record, disposition ?? "attachment");
+        var read = await ContentDelivery.OpenAsync(context, headers, backends.Get(record.Backend), record.Key, cancellationToken);
+        if (read.Problem is { } problem)
         {
-            context.Response.Headers.ContentRange = $"bytes */{record.Size}";
-            return Problem(ApiProblem.RangeNotSatisfiable.WithDetail($"The file has {record.Size} bytes."));
+            if (problem == ApiProblem.ContentMissing)
+                logger.LogError("File {FileId} is ready but its object {Key} is missing from {Backend}", record.Id, record.Key, record.Backend);
+            return Problem(problem);
         }
-        ByteRange? served = outcome == RangeOutcome.Partial ? range : null;
-        if (HttpMethods.IsHead(context.Request.Method)) return new FileContentResult(headers, served, content: null);
+        return read.Result is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : read.Result;
+    }
 
-        var read = await backends.Get(record.Backend).OpenReadAsync(record.Key, served, cancellationToken);
-        if (read is null)
-        {
-            logger.LogError("File {FileId} is ready but its object {Key} is missing from {Backend}", record.Id, record.Key, record.Backend);
-            return Problem(ApiProblem.ContentMissing);
-        }
-        return new FileContentResult(headers, served, read);
+    public static async Task<Results<Ok<FileUrlResponse>, ProblemHttpResult>> CreateFileUrl(string id, FileUrlRequest? request,
+        HttpContext context, IFileStore files, FileLinks links, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (request?.Disposition is not (null or "inline" or "attachment"))
+            return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
+        var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
+        if (record is null) return Problem(ApiProblem.FileNotFound);
+
+        TimeSpan? expiresIn = request?.ExpiresIn is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+        var max = links.MaxExpiry(record);
+        if (expiresIn is { } asked && (asked <= TimeSpan.Zero || asked > max))
+            return Problem(ApiProblem.ValidationFailed.WithDetail($"expiresIn must be between 1 and {(long)max.TotalSeconds} seconds for this file's profile."));
+        return TypedResults.Ok(links.For(record, expiresIn, request?.Disposition ?? "attachment", FileLinks.ServiceBase(context.Request)));
     }
 }
 
-/// <summary>The response headers of a file download, from its record.</summary>
-public sealed record FileHeaders(FileRecord Record, string Disposition)
+/// <summary>The response headers of a download.</summary>
+public sealed record ContentHeaders(string ContentType, long Size, string? ETag, DateTimeOffset LastModified, string ContentDisposition)
 {
+    public static ContentHeaders Of(FileRecord record, string disposition) =>
+        new(record.ContentType, record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name));
+
     public void ApplyValidators(HttpResponse response)
     {
-        response.Headers.ETag = Record.ETag;
-        response.Headers.LastModified = Record.UpdatedAt.ToString("R");
-        // Downloads through the API are authenticated: no shared cache may keep them.
+        if (ETag is not null) response.Headers.ETag = ETag;
+        response.Headers.LastModified = LastModified.ToString("R");
+        // Downloads through the API are authenticated (or carry a signed link): no shared cache may keep them.
         response.Headers.CacheControl = "private, no-cache";
     }
 
     public void Apply(HttpResponse response)
     {
         ApplyValidators(response);
-        response.ContentType = Record.ContentType;
+        response.ContentType = ContentType;
         response.Headers.AcceptRanges = "bytes";
-        response.Headers.ContentDisposition = ContentDispositions.For(Disposition, Record.Name);
+        response.Headers.ContentDisposition = ContentDisposition;
         // Never let a browser second-guess the stored type (user content served from the API's origin).
         response.Headers.XContentTypeOptions = "nosniff";
     }
 }
 
+/// <summary>Conditional and range handling shared by every download path, then the backend read.</summary>
+internal static class ContentDelivery
+{
+    public sealed record Opened(FileContentResult? Result, ApiProblem? Problem);
+
+    public static async Task<Opened> OpenAsync(HttpContext context, ContentHeaders headers, IStorageBackend backend, string key,
+        CancellationToken cancellationToken)
+    {
+        if (Preconditions.IfNoneMatchHits(context.Request, headers.ETag))
+        {
+            headers.ApplyValidators(context.Response);
+            return new Opened(null, null);
+        }
+        var (outcome, range) = Preconditions.IfRangeAllows(context.Request, headers.ETag)
+            ? ByteRangeHeader.Resolve(context.Request.Headers.Range, headers.Size)
+            : (RangeOutcome.Whole, default);
+        if (outcome == RangeOutcome.Unsatisfiable)
+        {
+            context.Response.Headers.ContentRange = $"bytes */{headers.Size}";
+            return new Opened(null, ApiProblem.RangeNotSatisfiable.WithDetail($"The file has {headers.Size} bytes."));
+        }
+        ByteRange? served = outcome == RangeOutcome.Partial ? range : null;
+        if (HttpMethods.IsHead(context.Request.Method)) return new Opened(new FileContentResult(headers, served, content: null), null);
+
+        var read = await backend.OpenReadAsync(key, served, cancellationToken);
+        return read is null ? new Opened(null, ApiProblem.ContentMissing) : new Opened(new FileContentResult(headers, served, read), null);
+    }
+}
+
 /// <summary>Streams an object (or one range of it) to the client; HEAD gets the same headers and no body.</summary>
-public sealed class FileContentResult(FileHeaders headers, ByteRange? range, ObjectReadResult? content) : IResult
+public sealed class FileContentResult(ContentHeaders headers, ByteRange? range, ObjectReadResult? content) : IResult
 {
     private const int CopyBufferSize = 64 * 1024;
 
@@ -76,17 +118,16 @@ public sealed class FileContentResult(FileHeaders headers, ByteRange? range, Obj
         await using var _ = content;
         var response = context.Response;
         headers.Apply(response);
-        var size = headers.Record.Size;
         if (range is { } r)
         {
             response.StatusCode = StatusCodes.Status206PartialContent;
-            response.Headers.ContentRange = $"bytes {r.Offset}-{r.Last}/{size}";
+            response.Headers.ContentRange = $"bytes {r.Offset}-{r.Last}/{headers.Size}";
             response.ContentLength = r.Length;
         }
         else
         {
             response.StatusCode = StatusCodes.Status200OK;
-            response.ContentLength = size;
+            response.ContentLength = headers.Size;
         }
         if (content is null) return;
         await content.Content.CopyToAsync(response.Body, CopyBufferSize, context.RequestAborted);

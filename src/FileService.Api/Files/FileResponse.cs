@@ -8,7 +8,7 @@ public sealed record FileResponse(
     string Name,
     string ContentType,
     long Size,
-    string Sha256,
+    string? Sha256,
     string ETag,
     string Profile,
     string Backend,
@@ -21,7 +21,7 @@ public sealed record FileResponse(
     Uri? PublicUrl)
 {
     public static FileResponse From(FileRecord record, Uri? publicUrl) => new(
-        record.Id, record.Name, record.ContentType, record.Size, record.Sha256 ?? "", record.ETag ?? "", record.Profile, record.Backend,
+        record.Id, record.Name, record.ContentType, record.Size, record.Sha256, record.ETag ?? "", record.Profile, record.Backend,
         record.Key, record.Owner, record.Metadata, record.CreatedAt, record.UpdatedAt, $"/v1/files/{record.Id}/content", publicUrl);
 }
 

@@ -40,14 +40,22 @@ public static class FilesApi
 
         group.MapMethods("/{id}/content", [HttpMethods.Get, HttpMethods.Head], FileEndpoints.DownloadFile)
             .WithName(nameof(FileEndpoints.DownloadFile))
-            .WithSummary("Downloads a file's bytes; supports a single Range, If-None-Match and If-Range.")
+            .WithSummary("Downloads a file's bytes (single Range, If-None-Match, If-Range), or redirects to a signed or public URL (?redirect=true or the profile's Delivery=Redirect).")
             .RequireAuthorization(Scopes.FilesRead)
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status302Found)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable);
+
+        group.MapPost("/{id}/url", FileEndpoints.CreateFileUrl)
+            .WithName(nameof(FileEndpoints.CreateFileUrl))
+            .WithSummary("Issues a download URL: public/CDN for public profiles, otherwise signed (expiresIn seconds, disposition inline|attachment).")
+            .RequireAuthorization(Scopes.FilesRead)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapDelete("/{id}", FileEndpoints.DeleteFile)
             .WithName(nameof(FileEndpoints.DeleteFile))

@@ -13,6 +13,7 @@ internal static class FilesSetup
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, ProfileOptionsValidator>();
         services.AddSingleton<ProfileCatalog>();
+        services.AddSingleton<UploadAdmission>();
         services.AddSingleton<FileWriter>();
         services.AddSingleton<FileResponses>();
         services.AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>();

@@ -39,9 +39,14 @@ public sealed record ApiProblem(int Status, string Code, string Title, string? D
     public static readonly ApiProblem InvalidCursor = new(400, "invalid-cursor", "The cursor is not one this service issued.");
     public static readonly ApiProblem FileTooLarge = new(413, "file-too-large", "The file is larger than the profile allows.");
     public static readonly ApiProblem UnsupportedContentType = new(415, "unsupported-content-type", "The profile does not accept this content type.");
+    public static readonly ApiProblem ContentTypeMismatch = new(415, "content-type-mismatch", "The content does not match its declared type.");
     public static readonly ApiProblem RangeNotSatisfiable = new(416, "range-not-satisfiable", "The requested range is outside the file.");
     public static readonly ApiProblem KeyConflict = new(409, "key-conflict",
         "Another object appeared under the chosen key while uploading; nothing was replaced. Retry the upload.");
+    public static readonly ApiProblem UploadNotFound = new(404, "upload-not-found", "No such open upload session.");
+    public static readonly ApiProblem InvalidLink = new(403, "invalid-link", "The link is invalid or has expired.");
+    public static readonly ApiProblem UploadIncomplete = new(409, "upload-incomplete", "The upload is not complete yet.");
+    public static readonly ApiProblem VerificationFailed = new(422, "verification-failed", "The uploaded object failed verification and was removed.");
     public static readonly ApiProblem BackendUnavailable = new(503, "backend-unavailable", "The storage backend is unavailable; retry later.");
     public static readonly ApiProblem BackendFailed = new(502, "backend-failed", "The storage backend failed the operation.");
     public static readonly ApiProblem ContentMissing = new(502, "content-missing", "The file's bytes are missing from the storage backend.");

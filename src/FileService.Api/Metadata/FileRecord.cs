@@ -35,5 +35,6 @@ public sealed record FileQuery(string? Profile, string? Owner, string? NamePrefi
 
 public sealed record FilePage(IReadOnlyList<FileRecord> Items, Guid? Last);
 
-/// <summary>What becomes true when the bytes are stored.</summary>
-public sealed record StoredContent(long Size, string Sha256, string ETag);
+
+/// <summary>What becomes true when the bytes are stored. The hash is null only for a direct upload that declared none.</summary>
+public sealed record StoredContent(long Size, string? Sha256, string ETag);

@@ -34,6 +34,8 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
 
     private const string SelectReady = $"SELECT {Columns} FROM files WHERE tenant = @Tenant AND id = @Id AND status = 'ready'";
 
+    private const string SelectAnyStatus = $"SELECT {Columns} FROM files WHERE tenant = @Tenant AND id = @Id";
+
     private const string BeginDeleteSql = $"""
         UPDATE files SET status = 'deleting', updated_at = @Now
         WHERE tenant = @Tenant AND id = @Id AND status = 'ready'
@@ -78,6 +80,14 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<FileRow>(
             new CommandDefinition(SelectReady, new { Tenant = tenant, Id = id }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    public async Task<FileRecord?> GetAnyStatusAsync(string tenant, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<FileRow>(
+            new CommandDefinition(SelectAnyStatus, new { Tenant = tenant, Id = id }, cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
 

@@ -20,6 +20,9 @@ public interface IFileStore
 
     Task<FileRecord?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken);
 
+    /// <summary>A row of the tenant in any status (a direct upload completes its own pending row).</summary>
+    Task<FileRecord?> GetAnyStatusAsync(string tenant, Guid id, CancellationToken cancellationToken);
+
     /// <summary>Ready files of the tenant in id order (UUID v7: upload order), after <see cref="FileQuery.After"/>.</summary>
     Task<FilePage> ListAsync(string tenant, FileQuery query, CancellationToken cancellationToken);
 

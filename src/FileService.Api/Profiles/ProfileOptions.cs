@@ -39,4 +39,21 @@ public sealed class ProfileOptions
 
     /// <summary><c>Cache-Control</c> stored on objects and sent on downloads, e.g. <c>public, max-age=31536000, immutable</c>.</summary>
     public string? CacheControl { get; set; }
+
+    /// <summary><c>Stream</c> (default): content downloads stream through the service. <c>Redirect</c>: they answer 302 to a signed or public URL.</summary>
+    public Delivery Delivery { get; set; } = Delivery.Stream;
+
+    /// <summary>Lifetime of signed URLs when the client asks for none (hh:mm:ss). Default 1 hour.</summary>
+    public TimeSpan UrlExpiry { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Longest lifetime a client may ask for (hh:mm:ss, at most 7 days). Default 7 days.</summary>
+    public TimeSpan MaxUrlExpiry { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Direct uploads of more bytes than this are multipart (bytes). Default 64 MiB.</summary>
+    public long MultipartThreshold { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Part size of multipart direct uploads (bytes; raised to the backend's minimum). Default 16 MiB.</summary>
+    public long PartSize { get; set; } = 16L * 1024 * 1024;
 }
+
+public enum Delivery { Stream, Redirect }

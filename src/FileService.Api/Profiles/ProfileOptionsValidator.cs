@@ -31,6 +31,10 @@ internal sealed partial class ProfileOptionsValidator(IConfiguration configurati
                 failures.Add($"{section}:Location must be a relative key prefix of segments of letters, digits, '-', '_' and '.' separated by '/', e.g. media or assets/v1.");
             if (profile.MaxSize <= 0)
                 failures.Add($"{section}:MaxSize must be a positive number of bytes.");
+            if (profile.UrlExpiry <= TimeSpan.Zero || profile.MaxUrlExpiry > TimeSpan.FromDays(7) || profile.UrlExpiry > profile.MaxUrlExpiry)
+                failures.Add($"{section}:UrlExpiry and MaxUrlExpiry are hh:mm:ss (or d.hh:mm:ss) with 0 < UrlExpiry <= MaxUrlExpiry <= 7.00:00:00.");
+            if (profile.PartSize < 256 * 1024 || profile.MultipartThreshold < profile.PartSize)
+                failures.Add($"{section}:PartSize must be at least 262144 bytes and MultipartThreshold at least PartSize.");
             foreach (var pattern in profile.AllowedContentTypes.Where(p => !ContentTypePattern.IsValid(p)))
                 failures.Add($"{section}:AllowedContentTypes has '{pattern}': use type/subtype or type/* (e.g. image/*).");
         }

@@ -122,8 +122,10 @@ internal sealed class LocalDiskBackend : IStorageBackend
     {
         var path = PathOf(key);
         var existed = File.Exists(path);
-        File.Delete(path);
-        File.Delete(SidecarPathOf(key));
+        // File.Delete is silent for a missing file but throws for a missing folder: check both ways.
+        if (existed) File.Delete(path);
+        var sidecar = SidecarPathOf(key);
+        if (File.Exists(sidecar)) File.Delete(sidecar);
         return Task.FromResult(existed);
     }
 

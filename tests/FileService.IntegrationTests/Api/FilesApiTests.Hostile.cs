@@ -55,7 +55,7 @@ public abstract partial class FilesApiTests<TFixture>
     public async Task Upload_MultipartBodyOverMaxSize_Returns413AndLeavesNoObjectOrRow()
     {
         var client = await ClientAsync();
-        await AssertProblemAsync(await client.PostAsync("/v1/files", Form(new byte[5000], "big.txt", "text/plain", ("profile", "docs"))),
+        await AssertProblemAsync(await client.PostAsync("/v1/files", Form(Encoding.ASCII.GetBytes(new string('x', 5000)), "big.txt", "text/plain", ("profile", "docs"))),
             HttpStatusCode.RequestEntityTooLarge, "file-too-large");
         await AssertNothingStoredAsync();
     }
@@ -64,7 +64,7 @@ public abstract partial class FilesApiTests<TFixture>
     public async Task Upload_StreamedRawBodyOverMaxSize_Returns413AndLeavesNoObjectOrRow()
     {
         var client = await ClientAsync();
-        var body = new StreamContent(new GeneratedStream(200_000)); // no Content-Length: caught mid-stream
+        var body = new StreamContent(new GeneratedStream(200_000, ascii: true)); // no Content-Length: caught mid-stream
         body.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
         await AssertProblemAsync(await client.PostAsync("/v1/files?name=big.txt&profile=docs", body),
             HttpStatusCode.RequestEntityTooLarge, "file-too-large");
@@ -75,9 +75,24 @@ public abstract partial class FilesApiTests<TFixture>
     public async Task Upload_DeclaredLengthOverMaxSize_Returns413BeforeReading()
     {
         var client = await ClientAsync();
-        var body = new ByteArrayContent(new byte[1001]);
+        var body = new ByteArrayContent(Encoding.ASCII.GetBytes(new string('x', 1001)));
         body.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
         await AssertProblemAsync(await client.PostAsync("/v1/files?name=big.txt&profile=docs", body), HttpStatusCode.RequestEntityTooLarge, "file-too-large");
+        await AssertNothingStoredAsync();
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x4D, 0x5A, 0x90, 0x00 }, "image/jpeg")] // a Windows executable renamed .jpg
+    [InlineData(new byte[] { 0x7F, 0x45, 0x4C, 0x46, 0x02 }, "application/pdf")] // an ELF binary declared as PDF
+    [InlineData(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, "application/pdf")] // a PNG declared as PDF
+    [InlineData(new byte[] { 0x25, 0x50, 0x44, 0x46, 0x2D }, "image/png")] // a PDF declared as PNG
+    [InlineData(new byte[] { 0x68, 0x69, 0x00, 0x00 }, "text/plain")] // binary declared as text
+    public async Task Upload_ContentThatContradictsItsType_Returns415AndStoresNothing(byte[] head, string type)
+    {
+        var client = await ClientAsync();
+        var content = head.Concat(new byte[100]).ToArray();
+        await AssertProblemAsync(await client.PostAsync("/v1/files", Form(content, "innocent.jpg", type)),
+            HttpStatusCode.UnsupportedMediaType, "content-type-mismatch");
         await AssertNothingStoredAsync();
     }
 

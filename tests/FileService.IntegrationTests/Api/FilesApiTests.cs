@@ -59,6 +59,7 @@ public abstract partial class FilesApiTests<TFixture>(TFixture fixture) : IClass
     {
         var client = await ClientAsync();
         var content = GeneratedStream.Bytes(300_000, seed: 5);
+        content[0] = 0xFF; content[1] = 0xD8; content[2] = 0xFF; // a JPEG signature: the service checks first bytes against the type
 
         var created = await CreatedAsync(await client.PostAsync("/v1/files", Form(content, "photo.jpg", "image/jpeg",
             ("owner", "alice"), ("metadata[album]", "Été 2026"))));
@@ -66,7 +67,7 @@ public abstract partial class FilesApiTests<TFixture>(TFixture fixture) : IClass
         Assert.Equal("photo.jpg", created.Name);
         Assert.Equal("image/jpeg", created.ContentType);
         Assert.Equal(300_000, created.Size);
-        Assert.Equal(GeneratedStream.Sha256Hex(300_000, seed: 5), created.Sha256);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)), created.Sha256);
         Assert.Equal("alice", created.Owner);
         Assert.Equal("Été 2026", created.Metadata["album"]);
         Assert.Equal("media", created.Profile);
@@ -95,11 +96,11 @@ public abstract partial class FilesApiTests<TFixture>(TFixture fixture) : IClass
     {
         var client = await ClientAsync();
         var body = new StreamContent(new GeneratedStream(2_000_000, seed: 11));
-        body.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/x-telemetry");
 
-        var created = await CreatedAsync(await client.PostAsync("/v1/files?name=report.csv&profile=media&owner=bob", body));
+        var created = await CreatedAsync(await client.PostAsync("/v1/files?name=report.bin&profile=media&owner=bob", body));
 
-        Assert.Equal("text/csv", created.ContentType);
+        Assert.Equal("application/x-telemetry", created.ContentType);
         Assert.Equal("media", created.Profile);
         Assert.Equal("bob", created.Owner);
         Assert.Equal(GeneratedStream.Sha256Hex(2_000_000, seed: 11), created.Sha256);
@@ -211,7 +212,8 @@ public abstract partial class FilesApiTests<TFixture>(TFixture fixture) : IClass
         {
             var owner = i % 2 == 0 ? "even" : "odd";
             var (name, type) = i < 3 ? ($"img-{i}.png", "image/png") : ($"doc-{i}.txt", "text/plain");
-            ids.Add((await CreatedAsync(await client.PostAsync("/v1/files", Form([1, 2, (byte)i], name, type, ("owner", owner))))).Id);
+            byte[] content = i < 3 ? [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, (byte)i] : [(byte)'a', (byte)i];
+            ids.Add((await CreatedAsync(await client.PostAsync("/v1/files", Form(content, name, type, ("owner", owner))))).Id);
         }
 
         var seen = new List<Guid>();

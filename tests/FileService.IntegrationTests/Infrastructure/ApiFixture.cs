@@ -22,6 +22,12 @@ public abstract class ApiFixture : IAsyncLifetime
 
     protected abstract Task<Dictionary<string, string?>> MetadataSettingsAsync();
 
+    /// <summary>Whether the store behind this fixture checks signatures (the GCS emulator does not).</summary>
+    public virtual bool VerifiesSignatures => true;
+
+    /// <summary>Whether the store accepts a multipart upload in several requests (the GCS emulator finalises on the first).</summary>
+    public virtual bool SupportsMultipart => true;
+
     public async Task InitializeAsync()
     {
         var settings = await MetadataSettingsAsync();
@@ -39,6 +45,11 @@ public abstract class ApiFixture : IAsyncLifetime
         settings["Storage:Profiles:static:Backend"] = Backend;
         settings["Storage:Profiles:static:Location"] = "static";
         settings["Storage:Profiles:static:Overwrite"] = "true";
+        settings["Storage:Profiles:direct:Backend"] = Backend;
+        settings["Storage:Profiles:direct:Location"] = "direct";
+        settings["Storage:Profiles:direct:MaxSize"] = (64 * 1024 * 1024).ToString();
+        settings["Storage:Profiles:direct:MultipartThreshold"] = (1024 * 1024).ToString();
+        settings["Storage:Profiles:direct:PartSize"] = (256 * 1024).ToString();
         Factory = new FileServiceFactory(settings);
         _ = Factory.Server; // start now: configuration errors surface here, not in the first test
         await Task.CompletedTask;
@@ -54,7 +65,7 @@ public abstract class ApiFixture : IAsyncLifetime
     public async Task<List<string>> ObjectKeysAsync(string tenant)
     {
         var keys = new List<string>();
-        foreach (var location in new[] { "media", "docs", "static" })
+        foreach (var location in new[] { "media", "docs", "static", "direct" })
             await foreach (var item in Storage.ListAsync($"{location}/{tenant}/", CancellationToken.None)) keys.Add(item.Key);
         return keys;
     }
@@ -109,6 +120,10 @@ public sealed class AzureApiFixture : ApiFixture
 /// <summary>Google Cloud Storage's JSON API on the storage emulator, with SQLite metadata.</summary>
 public sealed class GcsApiFixture : ApiFixture
 {
+    // Covered instead by GcsDirectAccessTests against the protocol-level server.
+    public override bool VerifiesSignatures => false;
+    public override bool SupportsMultipart => false;
+
     protected override IDictionary<string, string?> BackendSettings => new Dictionary<string, string?>
     {
         ["Type"] = "Gcs",

@@ -6,7 +6,7 @@ namespace FileService.IntegrationTests.Infrastructure;
 /// A forward-only stream of deterministic pseudo-random bytes that never holds the whole content: uploads in tests
 /// behave like request bodies (not seekable, length unknown) and memory stays flat whatever the size.
 /// </summary>
-public sealed class GeneratedStream(long length, int seed = 1, long? failAt = null, Action? onFail = null) : Stream
+public sealed class GeneratedStream(long length, int seed = 1, long? failAt = null, Action? onFail = null, bool ascii = false) : Stream
 {
     private long _position;
 
@@ -32,6 +32,8 @@ public sealed class GeneratedStream(long length, int seed = 1, long? failAt = nu
         }
         var count = (int)Math.Min(buffer.Length, end - _position);
         Fill(buffer[..count], _position, seed);
+        if (ascii)
+            foreach (ref var b in buffer[..count]) b = (byte)('a' + b % 26); // text for profiles that check text stays text
         _position += count;
         return count;
     }

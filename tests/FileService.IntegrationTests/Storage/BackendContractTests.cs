@@ -114,6 +114,7 @@ public abstract class BackendContractTests : IAsyncLifetime
         Assert.True(await Backend.DeleteAsync(key, CancellationToken.None));
         Assert.False(await Backend.DeleteAsync(key, CancellationToken.None));
         Assert.Null(await Backend.GetPropertiesAsync(key, CancellationToken.None));
+        Assert.False(await Backend.DeleteAsync(Prefix + "no/such/folder/file.txt", CancellationToken.None));
     }
 
     [Fact]

@@ -1,0 +1,89 @@
+using FileService.Api.Files;
+using FileService.Api.Hosting;
+using FileService.Storage;
+
+namespace FileService.Api.Signing;
+
+/// <summary>
+/// The service's own signed links, used where the backend cannot sign: no API key, the token is the grant.
+/// A tampered, expired or reused-elsewhere token gets 403 and touches nothing.
+/// </summary>
+public static class LinksApi
+{
+    public static RouteGroupBuilder MapLinks(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/links").WithTags("Signed links").AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        group.MapMethods("/downloads/{token}", [HttpMethods.Get, HttpMethods.Head], Download)
+            .WithName("DownloadWithLink")
+            .WithSummary("Downloads through a link the service signed (single Range, If-None-Match).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream");
+
+        group.MapPut("/uploads/{token}", Upload)
+            .WithName("UploadWithLink")
+            .WithSummary("Uploads one object or part through a link the service signed: exact length and content type.")
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
+            .Accepts<byte[]>("application/octet-stream", "*/*")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return group;
+    }
+
+    public static async Task<Results<FileContentResult, StatusCodeHttpResult, ProblemHttpResult>> Download(string token, HttpContext context,
+        ServiceLinkSigner signer, IBackendRegistry backends, CancellationToken cancellationToken)
+    {
+        if (signer.Verify(ServiceSignedAccess.DownloadPurpose, token) is not [var backendName, var key, var contentType, var disposition] ||
+            !backends.Contains(backendName))
+            return Problem(ApiProblem.InvalidLink);
+        var backend = backends.Get(backendName);
+        var properties = await backend.GetPropertiesAsync(key, cancellationToken);
+        if (properties is null) return Problem(ApiProblem.FileNotFound);
+
+        var headers = new ContentHeaders(contentType, properties.Length, properties.ETag is { } etag ? $"\"{etag}\"" : null,
+            properties.LastModified ?? DateTimeOffset.UnixEpoch, disposition);
+        var read = await ContentDelivery.OpenAsync(context, headers, backend, key, cancellationToken);
+        if (read.Problem is { } problem) return Problem(problem);
+        return read.Result is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : read.Result;
+    }
+
+    public static async Task<Results<Ok, ProblemHttpResult>> Upload(string token, HttpRequest request, ServiceLinkSigner signer,
+        IBackendRegistry backends, CancellationToken cancellationToken)
+    {
+        if (signer.Verify(ServiceSignedAccess.UploadPurpose, token) is not [var backendName, var key, var lengthText, var contentType, var mode] ||
+            !backends.Contains(backendName) || !long.TryParse(lengthText, out var length))
+            return Problem(ApiProblem.InvalidLink);
+        // Like a signed S3 PUT: the content type is part of what was granted.
+        if (!string.Equals(Profiles.ContentTypePattern.Essence(request.ContentType ?? ""), Profiles.ContentTypePattern.Essence(contentType), StringComparison.Ordinal))
+            return Problem(ApiProblem.InvalidLink.WithDetail($"This link uploads {contentType} only."));
+        if (request.ContentLength is { } declared && declared != length)
+            return Problem(ApiProblem.InvalidRequest.WithDetail($"This link takes exactly {length} bytes."));
+
+        var backend = backends.Get(backendName);
+        await using var body = new MeteredStream(new ClientBodyStream(request.Body, ApiProblem.InvalidRequest, request.HttpContext.RequestAborted), length);
+        ObjectProperties stored;
+        try
+        {
+            stored = await backend.PutAsync(key, body, new ObjectWriteOptions { ContentType = contentType, IfNotExists = mode == "create", Length = length },
+                cancellationToken);
+        }
+        catch (ApiException e) when (e.Problem.Code == ApiProblem.FileTooLarge.Code)
+        {
+            return Problem(ApiProblem.FileTooLarge.WithDetail($"This link takes exactly {length} bytes."));
+        }
+        catch (StorageException e) when (e.Kind == StorageErrorKind.AlreadyExists)
+        {
+            return Problem(ApiProblem.KeyConflict);
+        }
+        if (body.BytesRead != length)
+        {
+            await backend.DeleteAsync(key, CancellationToken.None);
+            return Problem(ApiProblem.InvalidRequest.WithDetail($"This link takes exactly {length} bytes; {body.BytesRead} arrived."));
+        }
+        if (stored.ETag is { } etag) request.HttpContext.Response.Headers.ETag = $"\"{etag}\"";
+        return TypedResults.Ok();
+    }
+
+    private static ProblemHttpResult Problem(ApiProblem problem) => TypedResults.Problem(problem.ToProblemDetails());
+}

@@ -1,0 +1,108 @@
+using FileService.Storage;
+
+namespace FileService.Api.Signing;
+
+/// <summary>
+/// Direct access for a backend that cannot sign (local disk; GCS without a signing key for downloads): the service
+/// signs links to itself, and its link endpoints stream the bytes to and from the backend. Browsers see the same
+/// flow as with a cloud store; the bytes pass through the service.
+/// </summary>
+public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri serviceBase) : IDirectAccess
+{
+    public const string DownloadPurpose = "download";
+    public const string UploadPurpose = "upload";
+
+    /// <summary>Where the parts of a service-proxied multipart upload wait until completion.</summary>
+    public static string PartKey(string uploadId, int number) => $".uploads/{uploadId}/{number:D5}";
+
+    public long MinPartSize => 1;
+
+    public Uri PresignDownload(string key, DownloadGrant grant) =>
+        Link("v1/links/downloads/", signer.Sign(DownloadPurpose, [backend.Name, key, grant.ContentType, grant.ContentDisposition], grant.ExpiresAt));
+
+    public Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken) =>
+        Task.FromResult(UploadRequest(key, grant.Length, grant, grant.IfNotExists));
+
+    public Task<MultipartGrant> StartMultipartUploadAsync(string key, UploadGrant grant, long partSize, CancellationToken cancellationToken)
+    {
+        var uploadId = Guid.NewGuid().ToString("N");
+        var parts = new List<SignedPart>();
+        for (long offset = 0, number = 1; offset < grant.Length; offset += partSize, number++)
+        {
+            var length = Math.Min(partSize, grant.Length - offset);
+            parts.Add(new SignedPart((int)number, offset, length, UploadRequest(PartKey(uploadId, (int)number), length, grant, ifNotExists: false)));
+        }
+        return Task.FromResult(new MultipartGrant(uploadId, parts));
+    }
+
+    public async Task CompleteMultipartUploadAsync(string key, string uploadId, IReadOnlyList<CompletedPart> parts, UploadGrant grant,
+        CancellationToken cancellationToken)
+    {
+        await using var joined = new JoinedObjectStream(backend, Enumerable.Range(1, parts.Count).Select(n => PartKey(uploadId, n)).ToList());
+        await backend.PutAsync(key, joined, new ObjectWriteOptions
+        {
+            ContentType = grant.ContentType, CacheControl = grant.CacheControl, ContentDisposition = grant.ContentDisposition,
+            Metadata = grant.Metadata, IfNotExists = grant.IfNotExists, Length = grant.Length,
+        }, cancellationToken);
+        await AbortMultipartUploadAsync(key, uploadId, CancellationToken.None);
+    }
+
+    public async Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
+    {
+        var parts = new List<string>();
+        await foreach (var part in backend.ListAsync($".uploads/{uploadId}/", cancellationToken)) parts.Add(part.Key);
+        foreach (var part in parts) await backend.DeleteAsync(part, cancellationToken);
+    }
+
+    /// <summary>A PUT to the service's upload link, bound to backend, key, exact length and content type.</summary>
+    private SignedRequest UploadRequest(string key, long length, UploadGrant grant, bool ifNotExists) => new("PUT",
+        Link("v1/links/uploads/", signer.Sign(UploadPurpose,
+            [backend.Name, key, length.ToString(), grant.ContentType, ifNotExists ? "create" : "put"], grant.ExpiresAt)),
+        new Dictionary<string, string> { ["Content-Type"] = grant.ContentType });
+
+    private Uri Link(string path, string token) => new(serviceBase, path + token);
+
+    /// <summary>The part objects of an upload, read one after another as one stream.</summary>
+    private sealed class JoinedObjectStream(IStorageBackend backend, IReadOnlyList<string> keys) : Stream
+    {
+        private int _next;
+        private ObjectReadResult? _current;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (true)
+            {
+                if (_current is null)
+                {
+                    if (_next == keys.Count) return 0;
+                    _current = await backend.OpenReadAsync(keys[_next], null, cancellationToken)
+                        ?? throw new StorageException(StorageErrorKind.NotFound, backend.Name, $"Part {_next + 1} was never uploaded.");
+                    _next++;
+                }
+                var read = await _current.Content.ReadAsync(buffer, cancellationToken);
+                if (read > 0) return read;
+                await _current.DisposeAsync();
+                _current = null;
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            if (_current is not null) await _current.DisposeAsync();
+            await base.DisposeAsync();
+        }
+    }
+}

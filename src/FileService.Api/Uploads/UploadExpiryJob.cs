@@ -1,0 +1,31 @@
+namespace FileService.Api.Uploads;
+
+/// <summary>
+/// Removes upload sessions that expired uncompleted, as an abort would. Safe with several instances on one
+/// database: each session is claimed by one atomic UPDATE, so exactly one instance discards it.
+/// </summary>
+internal sealed class UploadExpiryJob(UploadSessionStore sessions, DirectUploads uploads, IConfiguration configuration,
+    ILogger<UploadExpiryJob> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var period = TimeSpan.FromSeconds(configuration.GetValue("Uploads:ExpirySweepSeconds", 60));
+        using var timer = new PeriodicTimer(period);
+        do
+        {
+            try
+            {
+                foreach (var session in await sessions.ClaimExpiredAsync(batch: 50, stoppingToken))
+                {
+                    logger.LogInformation("Upload {UploadId} of file {FileId} expired uncompleted; discarding it", session.Id, session.FileId);
+                    await uploads.DiscardSessionAsync(session);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A claimed session whose discard failed stays 'expiring' and is visible in the database for an operator.
+                logger.LogError(e, "Sweeping expired uploads failed; will retry");
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
