@@ -54,6 +54,12 @@ public sealed class ProfileOptions
 
     /// <summary>Part size of multipart direct uploads (bytes; raised to the backend's minimum). Default 16 MiB.</summary>
     public long PartSize { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Compression of text types on upload (uploads through the service only).</summary>
+    public Transforms.GzipOptions Gzip { get; set; } = new();
+
+    /// <summary>Image resizing and re-encoding on upload (uploads through the service only).</summary>
+    public Transforms.ImageOptions Image { get; set; } = new();
 }
 
 public enum Delivery { Stream, Redirect }
