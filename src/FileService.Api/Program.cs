@@ -5,6 +5,7 @@ using FileService.Api.Metadata;
 using FileService.Api.Profiles;
 using FileService.Api.Signing;
 using FileService.Api.Uploads;
+using FileService.Api.Usage;
 using Microsoft.Extensions.Logging.Console;
 
 // `keys ...` is a command, not configuration: keep it away from the command-line configuration provider.
@@ -45,6 +46,7 @@ app.MapHealth();
 app.MapFiles();
 app.MapProfiles();
 app.MapUploads();
+app.MapUsage();
 app.MapLinks();
 
 await app.RunAsync();

@@ -30,6 +30,14 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
     private const string DeleteSuperseded = """
         DELETE FROM files
         WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND id <> @Id AND status = 'ready'
+        RETURNING tenant AS Tenant, profile AS Profile, backend AS Backend, size AS Size, status AS Status
+        """;
+
+    // Counters move with the rows, in the same transaction: files and bytes of ready and deleting rows.
+    private const string AddToUsage = """
+        INSERT INTO usage_counters (tenant, profile, backend, files, bytes) VALUES (@Tenant, @Profile, @Backend, @Files, @Bytes)
+        ON CONFLICT (tenant, profile, backend) DO UPDATE
+        SET files = usage_counters.files + excluded.files, bytes = usage_counters.bytes + excluded.bytes
         """;
 
     private const string SelectReady = $"SELECT {Columns} FROM files WHERE tenant = @Tenant AND id = @Id AND status = 'ready'";
@@ -42,9 +50,12 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         RETURNING {Columns}
         """;
 
-    private const string RemoveSql = "DELETE FROM files WHERE id = @Id";
+    private const string CountedColumns = "tenant AS Tenant, profile AS Profile, backend AS Backend, size AS Size, status AS Status";
 
-    private const string RemoveReadyAtKey = "DELETE FROM files WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND status = 'ready'";
+    private const string RemoveSql = $"DELETE FROM files WHERE id = @Id RETURNING {CountedColumns}";
+
+    private const string RemoveReadyAtKey =
+        $"DELETE FROM files WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND status = 'ready' RETURNING {CountedColumns}";
 
     public async Task<bool> TryInsertPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken)
     {
@@ -66,11 +77,14 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         var row = await connection.QuerySingleOrDefaultAsync<FileRow>(new CommandDefinition(MarkReadySql,
             new { Id = id, content.Size, content.Sha256, content.ETag, Now = clock.GetUtcNow() }, transaction, cancellationToken: cancellationToken))
             ?? throw new InvalidOperationException($"File {id} is not pending.");
+        var changes = new List<(CountedRow, int)> { (new CountedRow(row.Tenant, row.Profile, row.Backend, row.Size, "ready"), +1) };
         if (supersede)
         {
-            await connection.ExecuteAsync(new CommandDefinition(DeleteSuperseded,
+            var superseded = await connection.QueryAsync<CountedRow>(new CommandDefinition(DeleteSuperseded,
                 new { row.Tenant, row.Backend, row.Key, Id = id }, transaction, cancellationToken: cancellationToken));
+            changes.AddRange(superseded.Select(r => (r, -1)));
         }
+        await ApplyUsageAsync(connection, transaction, changes, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return row.ToRecord();
     }
@@ -127,18 +141,34 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         return row?.ToRecord();
     }
 
-    public async Task RemoveAsync(Guid id, CancellationToken cancellationToken)
+    public async Task RemoveAsync(Guid id, CancellationToken cancellationToken) =>
+        await RemoveCountedAsync(RemoveSql, new { Id = id }, cancellationToken);
+
+    private async Task RemoveCountedAsync(string sql, object parameters, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(RemoveSql, new { Id = id }, cancellationToken: cancellationToken));
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var removed = await connection.QueryAsync<CountedRow>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        // Pending rows were never counted; ready and deleting rows were.
+        await ApplyUsageAsync(connection, transaction, removed.Where(r => r.Status != "pending").Select(r => (r, -1)), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task RemoveReadyAtKeyAsync(string tenant, string backend, string key, CancellationToken cancellationToken)
+    /// <summary>Adds (+1) or takes away (−1) rows from the usage counters, inside the caller's transaction.</summary>
+    private static async Task ApplyUsageAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
+        IEnumerable<(CountedRow Row, int Sign)> changes, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(RemoveReadyAtKey,
-            new { Tenant = tenant, Backend = backend, Key = key }, cancellationToken: cancellationToken));
+        foreach (var (row, sign) in changes)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(AddToUsage,
+                new { row.Tenant, row.Profile, row.Backend, Files = sign, Bytes = sign * row.Size }, transaction, cancellationToken: cancellationToken));
+        }
     }
+
+    private sealed record CountedRow(string Tenant, string Profile, string Backend, long Size, string Status);
+
+    public async Task RemoveReadyAtKeyAsync(string tenant, string backend, string key, CancellationToken cancellationToken) =>
+        await RemoveCountedAsync(RemoveReadyAtKey, new { Tenant = tenant, Backend = backend, Key = key }, cancellationToken);
 
     public async Task PingAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,87 @@
+using System.Security.Claims;
+using Dapper;
+using FileService.Api.Auth;
+using FileService.Api.Hosting;
+using FileService.Api.Metadata;
+using FileService.Api.Profiles;
+using FileService.Storage;
+
+namespace FileService.Api.Usage;
+
+public sealed record UsageRow(string Tenant, string Profile, string Backend, long Files, long Bytes);
+
+/// <summary>What a backend really holds under a profile's prefix, against what the records say.</summary>
+public sealed record MeasuredUsage(string Profile, string Backend, string Prefix, long RecordedFiles, long RecordedBytes, long StoredObjects,
+    long StoredBytes)
+{
+    public long MissingOrExtraObjects => StoredObjects - RecordedFiles;
+    public long MissingOrExtraBytes => StoredBytes - RecordedBytes;
+}
+
+public sealed record UsageResponse(long Files, long Bytes, IReadOnlyList<UsageRow> Rows, IReadOnlyList<MeasuredUsage>? Measured);
+
+public static class UsageApi
+{
+    // Reads the running counters: a few rows per tenant, however many files there are.
+    private const string SelectTenant =
+        "SELECT tenant AS Tenant, profile AS Profile, backend AS Backend, files AS Files, bytes AS Bytes FROM usage_counters WHERE tenant = @Tenant AND files <> 0 ORDER BY profile, backend";
+    private const string SelectAll =
+        "SELECT tenant AS Tenant, profile AS Profile, backend AS Backend, files AS Files, bytes AS Bytes FROM usage_counters WHERE files <> 0 ORDER BY tenant, profile, backend";
+
+    public static RouteGroupBuilder MapUsage(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/usage").WithTags("Usage").RequireAuthorization(Scopes.FilesRead);
+        group.MapGet("/", GetUsage)
+            .WithName(nameof(GetUsage))
+            .WithSummary("Bytes and file counts per profile and backend for the caller's tenant; admins: allTenants=true for every tenant, measure=true to compare with what each backend holds.")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        return group;
+    }
+
+    public static async Task<Results<Ok<UsageResponse>, ProblemHttpResult>> GetUsage(bool? allTenants, bool? measure, ClaimsPrincipal user,
+        MetadataDatabase database, ProfileCatalog profiles, IBackendRegistry backends, CancellationToken cancellationToken)
+    {
+        var admin = user.HasScope(Scopes.Admin);
+        if ((allTenants == true || measure == true) && !admin)
+            return TypedResults.Problem(ApiProblem.MissingScope.WithDetail("allTenants and measure need the admin scope.").ToProblemDetails());
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<UsageRow>(new CommandDefinition(allTenants == true ? SelectAll : SelectTenant,
+            new { Tenant = user.Tenant() }, cancellationToken: cancellationToken))).ToList();
+
+        IReadOnlyList<MeasuredUsage>? measured = null;
+        if (measure == true)
+        {
+            var allRows = allTenants == true ? rows : (await connection.QueryAsync<UsageRow>(
+                new CommandDefinition(SelectAll, cancellationToken: cancellationToken))).ToList();
+            measured = await MeasureAsync(allRows, profiles, backends, cancellationToken);
+        }
+        return TypedResults.Ok(new UsageResponse(rows.Sum(r => r.Files), rows.Sum(r => r.Bytes), rows, measured));
+    }
+
+    /// <summary>
+    /// Lists each profile's prefix on its backend (every tenant, since the prefix holds them all). A slow, full listing:
+    /// an operator's tool for finding orphans and losses, never on a hot path.
+    /// </summary>
+    private static async Task<IReadOnlyList<MeasuredUsage>> MeasureAsync(IReadOnlyList<UsageRow> rows, ProfileCatalog profiles,
+        IBackendRegistry backends, CancellationToken cancellationToken)
+    {
+        var result = new List<MeasuredUsage>();
+        foreach (var profile in profiles.All.Where(p => p.Options.Location.Length > 0))
+        {
+            var prefix = profile.Options.Location.TrimEnd('/') + "/";
+            long objects = 0, bytes = 0;
+            await foreach (var item in backends.Get(profile.Options.Backend).ListAsync(prefix, cancellationToken))
+            {
+                objects++;
+                bytes += item.Length;
+            }
+            // Other profiles may share the location; the records of all of them are what the prefix should hold.
+            var sharing = profiles.All.Where(p => p.Options.Backend == profile.Options.Backend && p.Options.Location == profile.Options.Location)
+                .Select(p => p.Name).ToHashSet();
+            var recorded = rows.Where(r => sharing.Contains(r.Profile) && r.Backend == profile.Options.Backend).ToList();
+            result.Add(new MeasuredUsage(profile.Name, profile.Options.Backend, prefix, recorded.Sum(r => r.Files), recorded.Sum(r => r.Bytes), objects, bytes));
+        }
+        return result;
+    }
+}
