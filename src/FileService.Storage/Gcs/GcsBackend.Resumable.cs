@@ -43,10 +43,15 @@ internal sealed partial class GcsBackend
         }
     }
 
-    private async Task<Uri> StartSessionAsync(string key, GcsUploadMetadata metadata, bool ifNotExists, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a session and returns its URI. <paramref name="declaredLength"/> (X-Upload-Content-Length) makes Cloud
+    /// Storage refuse to finalise an object of any other size: what binds a session handed to a browser to its grant.
+    /// </summary>
+    private async Task<Uri> StartSessionAsync(string key, GcsUploadMetadata metadata, bool ifNotExists, CancellationToken cancellationToken,
+        long? declaredLength = null)
     {
         var what = $"Start resumable upload of '{key}'";
-        var url = $"{_uploads}?uploadType=resumable" + (ifNotExists ? "&ifGenerationMatch=0" : "");
+        var url = $"{_uploads}?uploadType=resumable&name={Uri.EscapeDataString(key)}" + (ifNotExists ? "&ifGenerationMatch=0" : "");
         var json = JsonSerializer.SerializeToUtf8Bytes(metadata, GcsJson.Default.GcsUploadMetadata);
         // Safe to repeat: a session that is never used stores nothing and expires on its own after a week.
         using var response = await _http.SendAsync(() =>
@@ -54,6 +59,8 @@ internal sealed partial class GcsBackend
             var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(json) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "UTF-8" };
             request.Headers.TryAddWithoutValidation("X-Upload-Content-Type", metadata.ContentType);
+            if (declaredLength is { } length)
+                request.Headers.TryAddWithoutValidation("X-Upload-Content-Length", length.ToString(CultureInfo.InvariantCulture));
             return request;
         }, retryable: true, what, cancellationToken);
         if (!GcsHttp.IsSuccess(response)) throw await _http.ErrorAsync(response, what, createOnly: ifNotExists);

@@ -6,7 +6,8 @@ namespace FileService.Storage.Gcs;
 /// <summary>
 /// Objects in a Google Cloud Storage bucket, spoken to over the JSON API with a plain HttpClient (the Google.Cloud
 /// SDK is not available to this service). Split by capability: reading and listing in <c>GcsBackend.Objects.cs</c>,
-/// writing in <c>GcsBackend.Upload.cs</c> and <c>GcsBackend.Resumable.cs</c>; HTTP, auth and retries in <see cref="GcsHttp"/>.
+/// writing in <c>GcsBackend.Upload.cs</c> and <c>GcsBackend.Resumable.cs</c>, signed URLs and browser uploads in
+/// <c>GcsBackend.Direct.cs</c>, bucket CORS in <c>GcsBackend.Cors.cs</c>; HTTP, auth and retries in <see cref="GcsHttp"/>.
 /// </summary>
 internal sealed partial class GcsBackend : IStorageBackend
 {
@@ -14,27 +15,39 @@ internal sealed partial class GcsBackend : IStorageBackend
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly GcsHttp _http;
+    private readonly Lazy<GcsUrlSigner?> _signer;
+    private readonly TimeProvider _time;
+    private readonly Uri _xmlApi;       // {endpoint}: signed URLs are XML-API URLs, {endpoint}/{bucket}/{object}
+    private readonly string _bucket;
     private readonly int _chunkSize;
     private readonly Uri? _publicBaseUrl;
+    private readonly string _bucketUrl; // {endpoint}/storage/v1/b/{bucket}
     private readonly string _objects;  // {endpoint}/storage/v1/b/{bucket}/o
     private readonly string _uploads;  // {endpoint}/upload/storage/v1/b/{bucket}/o
     private readonly string _downloads; // {endpoint}/download/storage/v1/b/{bucket}/o
 
-    internal GcsBackend(string name, GcsOptions options, IHttpClientFactory httpClients, GcsRetrySettings retry)
+    internal GcsBackend(string name, GcsOptions options, IHttpClientFactory httpClients, GcsRetrySettings retry, TimeProvider? time = null)
     {
         Name = name;
-        _http = new GcsHttp(name, httpClients, new GcsCredentials(name, options), retry);
+        var credentials = new GcsCredentials(name, options);
+        _http = new GcsHttp(name, httpClients, credentials, retry);
+        _signer = new(() => credentials.ServiceAccount is { } key ? GcsUrlSigner.For(key) : null, LazyThreadSafetyMode.PublicationOnly);
+        _time = time ?? TimeProvider.System;
+        _xmlApi = options.Endpoint ?? DefaultEndpoint;
+        _bucket = options.Bucket;
         _chunkSize = options.ChunkSize;
         _publicBaseUrl = options.PublicBaseUrl;
-        var endpoint = (options.Endpoint ?? DefaultEndpoint).AbsoluteUri.TrimEnd('/');
+        var endpoint = _xmlApi.AbsoluteUri.TrimEnd('/');
         var bucket = Uri.EscapeDataString(options.Bucket);
-        _objects = $"{endpoint}/storage/v1/b/{bucket}/o";
+        _bucketUrl = $"{endpoint}/storage/v1/b/{bucket}";
+        _objects = $"{_bucketUrl}/o";
         _uploads = $"{endpoint}/upload/storage/v1/b/{bucket}/o";
         _downloads = $"{endpoint}/download/storage/v1/b/{bucket}/o";
     }
 
     internal static IStorageBackend Create(string name, IServiceProvider services) => new GcsBackend(name,
-        services.GetBackendOptions<GcsOptions>(name), services.GetRequiredService<IHttpClientFactory>(), GcsRetrySettings.Default);
+        services.GetBackendOptions<GcsOptions>(name), services.GetRequiredService<IHttpClientFactory>(), GcsRetrySettings.Default,
+        services.GetService<TimeProvider>());
 
     public string Name { get; }
 

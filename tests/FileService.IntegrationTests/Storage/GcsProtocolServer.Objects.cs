@@ -84,10 +84,12 @@ public sealed partial class GcsProtocolServer
         }
     }
 
-    private static async Task SendMediaAsync(HttpContext http, StoredObject o, FileStream file)
+    private static async Task SendMediaAsync(HttpContext http, StoredObject o, FileStream file, string? contentType = null,
+        string? contentDisposition = null)
     {
         var response = http.Response;
-        response.ContentType = (string?)o.Metadata["contentType"] ?? "application/octet-stream";
+        response.ContentType = contentType ?? (string?)o.Metadata["contentType"] ?? "application/octet-stream";
+        if (contentDisposition is not null) response.Headers.ContentDisposition = contentDisposition;
         response.Headers["x-goog-generation"] = o.Generation.ToString(CultureInfo.InvariantCulture);
         response.Headers["x-goog-hash"] = "md5=" + o.Md5;
         var gzip = (string?)o.Metadata["contentEncoding"] == "gzip";

@@ -70,6 +70,16 @@ public sealed partial class GcsProtocolServer
             return;
         }
         metadata["contentType"] ??= http.Request.Headers["X-Upload-Content-Type"].FirstOrDefault();
+        long? declaredLength = null;
+        if (http.Request.Headers["X-Upload-Content-Length"].FirstOrDefault() is { } declared)
+        {
+            if (!long.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            {
+                await ErrorAsync(http, 400, $"Invalid X-Upload-Content-Length '{declared}'.", "invalid");
+                return;
+            }
+            declaredLength = length;
+        }
         var ifGenerationMatch = QueryLong(http, "ifGenerationMatch");
         // Checked here (so a doomed upload fails early) and again, atomically, when the object is committed.
         if (ifGenerationMatch is { } expected && CurrentGeneration(bucket, name) != expected)
@@ -78,7 +88,7 @@ public sealed partial class GcsProtocolServer
             return;
         }
         var id = Guid.NewGuid().ToString("N");
-        _sessions[id] = new UploadSession(bucket, name, metadata, ifGenerationMatch, NewFile());
+        _sessions[id] = new UploadSession(bucket, name, metadata, ifGenerationMatch, NewFile()) { DeclaredLength = declaredLength };
         http.Response.Headers.Location = $"{Endpoint}/upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=resumable&upload_id={id}";
     }
 
@@ -115,12 +125,24 @@ public sealed partial class GcsProtocolServer
             await http.Response.WriteAsJsonAsync(Resource(done)); // already finalised: a status query gets the object
             return;
         }
-        var range = ContentRangePattern().Match(recorded.ContentRange ?? "");
+        // Without Content-Range the PUT carries the whole object (Content-Length bytes) in one request.
+        var contentRange = recorded.ContentRange ??
+                           (http.Request.ContentLength is { } whole ? (whole == 0 ? "bytes */0" : $"bytes 0-{whole - 1}/{whole}") : null);
+        var range = ContentRangePattern().Match(contentRange ?? "");
         long? total = range.Groups["total"].Success ? long.Parse(range.Groups["total"].Value, CultureInfo.InvariantCulture) : null;
         if (!range.Success)
         {
             await http.Request.Body.CopyToAsync(Stream.Null);
             await ErrorAsync(http, 400, "Content-Range is missing or malformed.", "invalid");
+            return;
+        }
+        // A session opened with X-Upload-Content-Length finalises an object of exactly that size, or none.
+        if (session.DeclaredLength is { } declared &&
+            (total is { } sessionTotal && sessionTotal != declared ||
+             range.Groups["last"].Success && long.Parse(range.Groups["last"].Value, CultureInfo.InvariantCulture) >= declared))
+        {
+            await http.Request.Body.CopyToAsync(Stream.Null);
+            await ErrorAsync(http, 400, $"The upload does not match the declared X-Upload-Content-Length of {declared} bytes.", "invalid");
             return;
         }
         if (range.Groups["first"].Success)
@@ -217,6 +239,7 @@ public sealed partial class GcsProtocolServer
         public string Path => path;
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public long Persisted { get; set; }
+        public long? DeclaredLength { get; init; }
         public StoredObject? Result { get; set; }
     }
 

@@ -13,7 +13,10 @@ namespace FileService.IntegrationTests.Storage;
 /// A protocol-level stand-in for the Google Cloud Storage JSON API, for exactly what the firebase-tools emulator cannot
 /// do: chunked resumable uploads (308 Resume Incomplete with <c>Range: bytes=0-N</c>, persisting only whole 256 KiB
 /// units of a non-final chunk), the <c>bytes */*</c> status query, session cancellation (499), <c>ifGenerationMatch</c>
-/// preconditions evaluated atomically at commit (412), and bodies of any size streamed to temp files on disk. It also
+/// preconditions evaluated atomically at commit (412), the declared length of a session (X-Upload-Content-Length),
+/// V4 signed XML-API GETs verified with the service account's public key (<c>GcsProtocolServer.Signing.cs</c>),
+/// bucket CORS rules read and patched under ifMetagenerationMatch (<c>GcsProtocolServer.Buckets.cs</c>),
+/// and bodies of any size streamed to temp files on disk. It also
 /// serves enough metadata/media GET, DELETE and list (with small pages, so nextPageToken is exercised) to run the whole
 /// backend contract suite. It follows Google's documented semantics, not our client's code: it is not a mock of
 /// GcsBackend. Tests can inject faults (error statuses, short persistence, failures after persisting) and read the log
@@ -140,6 +143,12 @@ public sealed partial class GcsProtocolServer : IAsyncLifetime, IAsyncDisposable
             case (["upload", "storage", "v1", "b", _, "o"], "DELETE"):
                 await CancelUploadAsync(http);
                 break;
+            case (["storage", "v1", "b", var bucket], "GET"):
+                await GetBucketAsync(http, bucket);
+                break;
+            case (["storage", "v1", "b", var bucket], "PATCH"):
+                await PatchBucketAsync(http, bucket);
+                break;
             case (["storage", "v1", "b", var bucket, "o"], "GET"):
                 await ListAsync(http, bucket);
                 break;
@@ -159,6 +168,9 @@ public sealed partial class GcsProtocolServer : IAsyncLifetime, IAsyncDisposable
                 {
                     ["access_token"] = AccessToken, ["expires_in"] = 3600, ["token_type"] = "Bearer",
                 });
+                break;
+            case ([_, _, ..], "GET") when segments[0] is not ("storage" or "download" or "upload"):
+                await XmlGetAsync(http, path); // XML API: /{bucket}/{object}, reachable only with a V4 signature
                 break;
             default:
                 await ErrorAsync(http, 404, $"Not Found: {request.Method} {path}", "notFound");
