@@ -11,7 +11,8 @@ namespace FileService.Storage.Azure;
 /// <summary>
 /// Objects as block blobs in one container. Uploads stage blocks and commit them in one call (see
 /// <c>AzureBlobBackend.Put.cs</c>), so a blob appears whole or not at all; create-only writes use
-/// <c>If-None-Match: *</c>, which the service enforces atomically. Failures are mapped in <c>AzureBlobBackend.Errors.cs</c>.
+/// <c>If-None-Match: *</c>, which the service enforces atomically. Failures are mapped in <c>AzureBlobBackend.Errors.cs</c>;
+/// SAS URLs for browsers, direct block uploads and CORS are in <c>AzureBlobBackend.Direct.cs</c>.
 /// </summary>
 internal sealed partial class AzureBlobBackend : IStorageBackend
 {
@@ -20,6 +21,7 @@ internal sealed partial class AzureBlobBackend : IStorageBackend
 
     private const int MaxKeyLength = 1024;
 
+    private readonly BlobServiceClient _service;
     private readonly BlobContainerClient _container;
     private readonly long _blockSize;
     private readonly int _concurrency;
@@ -32,7 +34,10 @@ internal sealed partial class AzureBlobBackend : IStorageBackend
     internal AzureBlobBackend(string name, AzureBlobOptions options)
     {
         Name = name;
-        _container = CreateServiceClient(options).GetBlobContainerClient(options.Container);
+        _service = CreateServiceClient(options);
+        _container = _service.GetBlobContainerClient(options.Container);
+        // A token credential signs with user delegation keys; a shared key signs directly (AzureBlobBackend.Direct.cs).
+        if (UsesTokenCredential(options)) DelegationKeys = UserDelegationKeyCache.For(_service);
         _blockSize = options.BlockSize;
         _concurrency = options.Concurrency;
         if (options.AccessTier is { } tier)
@@ -70,6 +75,9 @@ internal sealed partial class AzureBlobBackend : IStorageBackend
         });
         return new BlobServiceClient(serviceUri, credential, clientOptions);
     }
+
+    private static bool UsesTokenCredential(AzureBlobOptions options) =>
+        string.IsNullOrWhiteSpace(options.ConnectionString) && string.IsNullOrWhiteSpace(options.AccountKey);
 
     public async Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {
