@@ -27,7 +27,7 @@ public static partial class FileEndpoints
         }
 
         var headers = ContentHeaders.Of(record, disposition ?? "attachment");
-        var read = await ContentDelivery.OpenAsync(context, headers, backends.Get(record.Backend), record.Key, cancellationToken);
+        var read = await ContentDelivery.OpenAsync(context, headers, (range, ct) => OpenAnyCopyAsync(record, range, backends, logger, ct), cancellationToken);
         if (read.Problem is { } problem)
         {
             if (problem == ApiProblem.ContentMissing)
@@ -35,6 +35,31 @@ public static partial class FileEndpoints
             return Problem(problem);
         }
         return read.Result is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : read.Result;
+    }
+
+    /// <summary>Reads the primary copy; when its backend fails with a transient error, the first ready mirror copy.</summary>
+    private static async Task<ObjectReadResult?> OpenAnyCopyAsync(FileRecord record, ByteRange? range, IBackendRegistry backends,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await backends.Get(record.Backend).OpenReadAsync(record.Key, range, cancellationToken);
+        }
+        catch (StorageException e) when (e.IsTransient)
+        {
+            foreach (var replica in record.Replicas.Where(r => r.Status == ReplicaStatus.Ready && backends.Contains(r.Backend)))
+            {
+                try
+                {
+                    var read = await backends.Get(replica.Backend).OpenReadAsync(record.Key, range, cancellationToken);
+                    if (read is null) continue;
+                    logger.LogWarning("Serving {FileId} from mirror {Mirror}: {Backend} failed ({Kind})", record.Id, replica.Backend, record.Backend, e.Kind);
+                    return read;
+                }
+                catch (StorageException) { /* try the next mirror */ }
+            }
+            throw;
+        }
     }
 
     public static async Task<Results<Ok<FileUrlResponse>, ProblemHttpResult>> CreateFileUrl(string id, FileUrlRequest? request,
@@ -84,8 +109,12 @@ internal static class ContentDelivery
 {
     public sealed record Opened(FileContentResult? Result, ApiProblem? Problem);
 
-    public static async Task<Opened> OpenAsync(HttpContext context, ContentHeaders headers, IStorageBackend backend, string key,
-        CancellationToken cancellationToken)
+    public static Task<Opened> OpenAsync(HttpContext context, ContentHeaders headers, IStorageBackend backend, string key,
+        CancellationToken cancellationToken) =>
+        OpenAsync(context, headers, (range, ct) => backend.OpenReadAsync(key, range, ct), cancellationToken);
+
+    public static async Task<Opened> OpenAsync(HttpContext context, ContentHeaders headers,
+        Func<ByteRange?, CancellationToken, Task<ObjectReadResult?>> open, CancellationToken cancellationToken)
     {
         if (Preconditions.IfNoneMatchHits(context.Request, headers.ETag))
         {
@@ -103,7 +132,7 @@ internal static class ContentDelivery
         ByteRange? served = outcome == RangeOutcome.Partial ? range : null;
         if (HttpMethods.IsHead(context.Request.Method)) return new Opened(new FileContentResult(headers, served, content: null), null);
 
-        var read = await backend.OpenReadAsync(key, served, cancellationToken);
+        var read = await open(served, cancellationToken);
         return read is null ? new Opened(null, ApiProblem.ContentMissing) : new Opened(new FileContentResult(headers, served, read), null);
     }
 }

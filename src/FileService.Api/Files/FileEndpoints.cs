@@ -53,7 +53,9 @@ public static partial class FileEndpoints
         try
         {
             // Past this point the client leaving must not stop us half-way: the row is already 'deleting'.
-            await backends.Get(record.Backend).DeleteAsync(record.Key, CancellationToken.None);
+            // Every copy goes: the primary and each mirror, written yet or not.
+            foreach (var backend in record.Replicas.Select(r => r.Backend).Prepend(record.Backend).Where(backends.Contains))
+                await backends.Get(backend).DeleteAsync(record.Key, CancellationToken.None);
         }
         catch (StorageException e)
         {

@@ -18,11 +18,12 @@ public sealed record FileResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     string ContentUrl,
-    Uri? PublicUrl)
+    Uri? PublicUrl,
+    IReadOnlyList<FileReplica> Replicas)
 {
     public static FileResponse From(FileRecord record, Uri? publicUrl) => new(
         record.Id, record.Name, record.ContentType, record.Size, record.Sha256, record.ETag ?? "", record.Profile, record.Backend,
-        record.Key, record.Owner, record.Metadata, record.CreatedAt, record.UpdatedAt, $"/v1/files/{record.Id}/content", publicUrl);
+        record.Key, record.Owner, record.Metadata, record.CreatedAt, record.UpdatedAt, $"/v1/files/{record.Id}/content", publicUrl, record.Replicas);
 }
 
 public sealed record FileListResponse(IReadOnlyList<FileResponse> Items, string? NextCursor);

@@ -3,6 +3,7 @@ using FileService.Api.Auth;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using FileService.Api.Routing;
 using FileService.Storage;
 
 namespace FileService.Api.Files;
@@ -12,7 +13,9 @@ namespace FileService.Api.Files;
 /// <c>ready</c> with size, hash and ETag. Whatever fails, is refused or is cancelled on the way removes what it
 /// wrote (object and row); a crash can only leave pending rows, which are never shown as files.
 /// </summary>
-public sealed class FileWriter(UploadAdmission admission, IBackendRegistry backends, IFileStore files, ILogger<FileWriter> logger)
+public sealed class FileWriter(
+    UploadAdmission admission, IBackendRegistry backends, IFileStore files, IReplicaStore replicas, BackendCircuits circuits,
+    IOptions<FailoverOptions> failover, ILogger<FileWriter> logger)
 {
     /// <summary>
     /// Stores <paramref name="body"/> as a new file of the caller's tenant. <paramref name="afterWrite"/> runs once the
@@ -30,27 +33,53 @@ public sealed class FileWriter(UploadAdmission admission, IBackendRegistry backe
         if (ContentSniffer.Contradiction(head.AsSpan(0, headLength), fields.ContentType) is { } lie)
             throw new ApiException(ApiProblem.ContentTypeMismatch.WithDetail($"The first bytes disagree with the type: {lie}."));
 
-        var backend = backends.Get(profile.Options.Backend);
+        // The router picks primary, backups and mirrors; backends whose circuit is open are skipped while others are left.
+        var target = BackendRouter.Route(profile.Options, fields.Name!, fields.ContentType, fields.DeclaredLength);
+        var candidates = circuits.Usable([target.Backend, .. target.Backups]);
+        var backend = backends.Get(candidates[0]);
         var record = await admission.ClaimKeyAsync(caller.Tenant(), profile, backend, fields, cancellationToken);
         var objectWritten = false;
         try
         {
             await using var metered = new MeteredStream(new PrefixedStream(head.AsMemory(0, headLength), body), profile.Options.MaxSize);
-            var stored = await backend.PutAsync(record.Key, metered, new ObjectWriteOptions
+            await using var replayable = new ReplayableStream(metered, failover.Value.ReplayBytes);
+            var options = new ObjectWriteOptions
             {
                 ContentType = fields.ContentType,
                 CacheControl = profile.Options.CacheControl,
                 ContentDisposition = ContentDispositions.For("inline", record.Name),
                 Metadata = fields.Metadata,
                 IfNotExists = !profile.Options.Overwrite,
-            }, cancellationToken);
+            };
+            ObjectProperties stored;
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    stored = await backend.PutAsync(record.Key, replayable, options, cancellationToken);
+                    circuits.RecordSuccess(backend.Name);
+                    break;
+                }
+                catch (StorageException e) when (e.IsTransient)
+                {
+                    circuits.RecordFailure(backend.Name, e);
+                    if (attempt + 1 >= candidates.Count || !replayable.TryRewind()) throw;
+                    logger.LogWarning("Writing {FileId} to {Backend} failed ({Kind}); failing over to {Backup}",
+                        record.Id, backend.Name, e.Kind, candidates[attempt + 1]);
+                    backend = backends.Get(candidates[attempt + 1]);
+                    await replicas.MoveToBackendAsync(record.Id, backend.Name, cancellationToken);
+                    record = record with { Backend = backend.Name };
+                }
+            }
             objectWritten = true;
             if (afterWrite is not null) await afterWrite();
 
             var sha256 = metered.Sha256Hex();
             if (stored.Length != metered.BytesRead)
                 throw new StorageException(StorageErrorKind.Rejected, backend.Name, $"Stored {stored.Length} bytes of {metered.BytesRead}.");
-            return await files.MarkReadyAsync(record.Id, new StoredContent(metered.BytesRead, sha256, $"\"{sha256}\""),
+            // Mirrors receive their copy from the replication job; a mirror that is where the bytes already are is not one.
+            var mirrors = target.Mirrors.Where(m => !m.Equals(backend.Name, StringComparison.OrdinalIgnoreCase)).ToList();
+            return await files.MarkReadyAsync(record.Id, new StoredContent(metered.BytesRead, sha256, $"\"{sha256}\"") { Mirrors = mirrors },
                 supersede: profile.Options.Overwrite, CancellationToken.None);
         }
         catch (Exception e)

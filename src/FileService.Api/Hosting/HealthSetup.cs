@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FileService.Api.Metadata;
+using FileService.Api.Routing;
 using FileService.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -19,7 +20,8 @@ internal static class HealthSetup
         {
             var name = backend.Key;
             checks.Add(new HealthCheckRegistration($"backend:{name}",
-                sp => new BackendHealthCheck(sp.GetRequiredService<IBackendRegistry>(), name), HealthStatus.Unhealthy, [ReadyTag], CheckTimeout));
+                sp => new BackendHealthCheck(sp.GetRequiredService<IBackendRegistry>(), sp.GetRequiredService<BackendCircuits>(), name),
+                HealthStatus.Unhealthy, [ReadyTag], CheckTimeout));
         }
         return builder;
     }
@@ -57,14 +59,17 @@ internal static class HealthSetup
         }
     }
 
-    private sealed class BackendHealthCheck(IBackendRegistry backends, string name) : IHealthCheck
+    private sealed class BackendHealthCheck(IBackendRegistry backends, BackendCircuits circuits, string name) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             try
             {
                 await backends.Get(name).CheckHealthAsync(cancellationToken);
-                return HealthCheckResult.Healthy();
+                // Answering again, but writes still avoid it until its circuit's own probe closes it.
+                return circuits.StateOf(name) == CircuitState.Open
+                    ? HealthCheckResult.Degraded("circuit open: writes go to backups")
+                    : HealthCheckResult.Healthy();
             }
             catch (StorageException e)
             {

@@ -26,9 +26,17 @@ public sealed record FileRecord
     public string? ETag { get; init; }
     public FileStatus Status { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Copies on mirror backends, with their state.</summary>
+    public IReadOnlyList<FileReplica> Replicas { get; init; } = [];
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }
+
+public enum ReplicaStatus { Pending, Ready }
+
+/// <summary>One mirror copy: <see cref="ReplicaStatus.Pending"/> until the replication job has written it.</summary>
+public sealed record FileReplica(string Backend, ReplicaStatus Status, int Attempts = 0, string? LastError = null);
 
 /// <summary>Filters and page position of a listing; all filters are optional and combine with AND.</summary>
 public sealed record FileQuery(string? Profile, string? Owner, string? NamePrefix, string? ContentType, Guid? After, int Limit);
@@ -37,4 +45,8 @@ public sealed record FilePage(IReadOnlyList<FileRecord> Items, Guid? Last);
 
 
 /// <summary>What becomes true when the bytes are stored. The hash is null only for a direct upload that declared none.</summary>
-public sealed record StoredContent(long Size, string? Sha256, string ETag);
+public sealed record StoredContent(long Size, string? Sha256, string ETag)
+{
+    /// <summary>Mirror backends that must receive a copy (pending until the replication job has written them).</summary>
+    public IReadOnlyList<string> Mirrors { get; init; } = [];
+}

@@ -5,12 +5,14 @@ using Dapper;
 namespace FileService.Api.Metadata;
 
 /// <summary>File records in PostgreSQL or SQLite, with one set of SQL that both accept.</summary>
-public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : IFileStore
+public sealed partial class FileStore(MetadataDatabase database, TimeProvider clock) : IFileStore
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     private const string Columns = """
         id AS Id, tenant AS Tenant, owner AS Owner, profile AS Profile, backend AS Backend, object_key AS Key,
         original_name AS Name, content_type AS ContentType, size AS Size, sha256 AS Sha256, etag AS ETag,
-        status AS Status, metadata AS MetadataJson, created_at AS CreatedAt, updated_at AS UpdatedAt
+        status AS Status, metadata AS MetadataJson, replicas AS ReplicasJson, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
     private const string InsertPending = """
@@ -22,7 +24,8 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         """;
 
     private const string MarkReadySql = $"""
-        UPDATE files SET status = 'ready', size = @Size, sha256 = @Sha256, etag = @ETag, updated_at = @Now
+        UPDATE files SET status = 'ready', size = @Size, sha256 = @Sha256, etag = @ETag, updated_at = @Now,
+                         replicas = @ReplicasJson, replication_due = @ReplicationDue
         WHERE id = @Id AND status = 'pending'
         RETURNING {Columns}
         """;
@@ -75,7 +78,12 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<FileRow>(new CommandDefinition(MarkReadySql,
-            new { Id = id, content.Size, content.Sha256, content.ETag, Now = clock.GetUtcNow() }, transaction, cancellationToken: cancellationToken))
+            new
+            {
+                Id = id, content.Size, content.Sha256, content.ETag, Now = clock.GetUtcNow(),
+                ReplicasJson = JsonSerializer.Serialize(content.Mirrors.Select(m => new FileReplica(m, ReplicaStatus.Pending)), Json),
+                ReplicationDue = content.Mirrors.Count > 0 ? clock.GetUtcNow() : (DateTimeOffset?)null,
+            }, transaction, cancellationToken: cancellationToken))
             ?? throw new InvalidOperationException($"File {id} is not pending.");
         var changes = new List<(CountedRow, int)> { (new CountedRow(row.Tenant, row.Profile, row.Backend, row.Size, "ready"), +1) };
         if (supersede)
@@ -177,7 +185,7 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
     }
 
     /// <summary>A row as Dapper reads it: metadata still JSON text, status still text.</summary>
-    private sealed class FileRow
+    internal sealed class FileRow
     {
         public Guid Id { get; init; }
         public string Tenant { get; init; } = "";
@@ -192,6 +200,7 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
         public string? ETag { get; init; }
         public string Status { get; init; } = "";
         public string MetadataJson { get; init; } = "{}";
+        public string ReplicasJson { get; init; } = "[]";
         public DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset UpdatedAt { get; init; }
 
@@ -201,6 +210,7 @@ public sealed class FileStore(MetadataDatabase database, TimeProvider clock) : I
             ContentType = ContentType, Size = Size, Sha256 = Sha256, ETag = ETag,
             Status = Enum.Parse<FileStatus>(Status, ignoreCase: true),
             Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson) ?? [],
+            Replicas = JsonSerializer.Deserialize<List<FileReplica>>(ReplicasJson, Json) ?? [],
             CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
         };
     }

@@ -22,7 +22,9 @@ internal static class MetadataSetup
             };
         });
         services.AddSingleton<SchemaMigrator>();
-        services.AddSingleton<IFileStore, FileStore>();
+        services.AddSingleton<FileStore>();
+        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<FileStore>());
+        services.AddSingleton<IReplicaStore>(sp => sp.GetRequiredService<FileStore>());
         return builder;
     }
 

@@ -13,11 +13,14 @@ public sealed class StorageOptions
     public Dictionary<string, ProfileOptions> Profiles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
-/// <summary>One profile: <c>Storage:Profiles:&lt;name&gt;</c>. The policy applied to every file uploaded through it.</summary>
-public sealed class ProfileOptions
+/// <summary>
+/// One profile: <c>Storage:Profiles:&lt;name&gt;</c>. The policy applied to every file uploaded through it. Its own
+/// <c>Backend</c>, <c>Backups</c> and <c>Mirrors</c> are the default target when no rule matches.
+/// </summary>
+public sealed class ProfileOptions : Routing.TargetOptions
 {
-    /// <summary>Name of the backend (under <c>Storage:Backends</c>) that stores the bytes.</summary>
-    public string Backend { get; set; } = "";
+    /// <summary>Ordered routing rules; the first that matches a file picks its target.</summary>
+    public List<Routing.RoutingRule> Rules { get; set; } = [];
 
     /// <summary>Key prefix inside the backend, e.g. <c>media</c>; objects go to <c>{Location}/{tenant}/{name}</c>.</summary>
     public string Location { get; set; } = "";

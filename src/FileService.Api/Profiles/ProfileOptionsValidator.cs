@@ -23,10 +23,18 @@ internal sealed partial class ProfileOptionsValidator(IConfiguration configurati
             var section = $"Storage:Profiles:{profileName}";
             if (!ProfileName().IsMatch(profileName))
                 failures.Add($"{section}: profile names are 1-64 characters of a-z, 0-9, '-' and '_'.");
-            if (string.IsNullOrWhiteSpace(profile.Backend))
-                failures.Add($"{section}:Backend is required: one of {string.Join(", ", backends)}.");
-            else if (!backends.Contains(profile.Backend))
-                failures.Add($"{section}:Backend names '{profile.Backend}', which is not under Storage:Backends (configured: {string.Join(", ", backends)}).");
+            ValidateTarget(section, profile, backends, failures);
+            for (var i = 0; i < profile.Rules.Count; i++)
+            {
+                var rule = profile.Rules[i];
+                ValidateTarget($"{section}:Rules:{i}", rule, backends, failures);
+                if (rule.Extensions.Any(e => !e.StartsWith('.')))
+                    failures.Add($"{section}:Rules:{i}:Extensions are written with their dot, e.g. .jpg.");
+                foreach (var pattern in rule.ContentTypes.Where(p => !ContentTypePattern.IsValid(p)))
+                    failures.Add($"{section}:Rules:{i}:ContentTypes has '{pattern}': use type/subtype or type/*.");
+                if (rule.MinSize > rule.MaxSize)
+                    failures.Add($"{section}:Rules:{i}: MinSize is larger than MaxSize.");
+            }
             if (profile.Location.Length > 0 && !Location().IsMatch(profile.Location))
                 failures.Add($"{section}:Location must be a relative key prefix of segments of letters, digits, '-', '_' and '.' separated by '/', e.g. media or assets/v1.");
             if (profile.MaxSize <= 0)
@@ -39,6 +47,21 @@ internal sealed partial class ProfileOptionsValidator(IConfiguration configurati
                 failures.Add($"{section}:AllowedContentTypes has '{pattern}': use type/subtype or type/* (e.g. image/*).");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTarget(string section, Routing.TargetOptions target, HashSet<string> backends, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(target.Backend))
+            failures.Add($"{section}:Backend is required: one of {string.Join(", ", backends)}.");
+        else if (!backends.Contains(target.Backend))
+            failures.Add($"{section}:Backend names '{target.Backend}', which is not under Storage:Backends (configured: {string.Join(", ", backends)}).");
+        foreach (var (list, names) in new[] { ("Backups", target.Backups), ("Mirrors", target.Mirrors) })
+        {
+            foreach (var name in names.Where(n => !backends.Contains(n)))
+                failures.Add($"{section}:{list} names '{name}', which is not under Storage:Backends.");
+            if (names.Any(n => n.Equals(target.Backend, StringComparison.OrdinalIgnoreCase)))
+                failures.Add($"{section}:{list} must not repeat the primary backend '{target.Backend}'.");
+        }
     }
 
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]

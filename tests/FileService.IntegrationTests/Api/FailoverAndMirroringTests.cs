@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FileService.Api.Files;
+using FileService.Api.Metadata;
+using FileService.IntegrationTests.Infrastructure;
+
+namespace FileService.IntegrationTests.Api;
+
+/// <summary>
+/// Routing, failover, mirroring and delete-everywhere against real servers: the primary is the real S3 server (Ceph
+/// RGW) reached through a <see cref="TcpProxy"/> that the test stops mid-run to take that backend down; the backup
+/// is local disk and the mirror is Azure Blob Storage (Azurite).
+/// </summary>
+public sealed class FailoverAndMirroringTests : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly TempFolder _temp = new();
+    private readonly string _tenant = "f" + Guid.NewGuid().ToString("N")[..12];
+    private TcpProxy _proxy = null!;
+    private FileServiceFactory _factory = null!;
+
+    public async Task InitializeAsync()
+    {
+        _proxy = new TcpProxy(new Uri(LocalServers.S3ServiceUrl));
+        var settings = TestDatabases.Sqlite(_temp.Path);
+        void Backend(string name, params (string Key, string Value)[] values)
+        {
+            foreach (var (key, value) in values) settings[$"Storage:Backends:{name}:{key}"] = value;
+        }
+        Backend("s3", ("Type", "S3"), ("Bucket", "fs-failover"), ("ServiceUrl", _proxy.Url.ToString()), ("ForcePathStyle", "true"),
+            ("AccessKey", LocalServers.S3AccessKey), ("SecretKey", LocalServers.S3SecretKey), ("CreateBucket", "true"));
+        Backend("disk", ("Type", "LocalDisk"), ("Root", Path.Combine(_temp.Path, "disk")));
+        Backend("azure", ("Type", "Azure"), ("ConnectionString", LocalServers.AzureConnectionString), ("Container", "fs-mirror"),
+            ("CreateContainer", "true"));
+        settings["Storage:DefaultProfile"] = "media";
+        settings["Storage:Profiles:media:Location"] = "media";
+        settings["Storage:Profiles:media:Backend"] = "s3";
+        settings["Storage:Profiles:media:Backups:0"] = "disk";
+        settings["Storage:Profiles:media:Mirrors:0"] = "azure";
+        // Rule: text goes to local disk only (proves routing by type with the same profile).
+        settings["Storage:Profiles:media:Rules:0:ContentTypes:0"] = "text/*";
+        settings["Storage:Profiles:media:Rules:0:Backend"] = "disk";
+        settings["Storage:Failover:FailureThreshold"] = "1";
+        settings["Storage:Failover:BreakSeconds"] = "300";
+        settings["Replication:SweepSeconds"] = "0.2";
+        _factory = new FileServiceFactory(settings);
+        _ = _factory.Server;
+        await Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await _proxy.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    private static async Task<FileResponse> UploadAsync(HttpClient client, string name, string type, byte[] content)
+    {
+        var body = new ByteArrayContent(content);
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(type);
+        var response = await client.PostAsync($"/v1/files?name={name}", body);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<FileResponse>(Json))!;
+    }
+
+    private static async Task<FileResponse> WaitForMirrorAsync(HttpClient client, Guid id)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var file = (await client.GetFromJsonAsync<FileResponse>($"/v1/files/{id}", Json))!;
+            if (file.Replicas.All(r => r.Status == ReplicaStatus.Ready)) return file;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The mirror copy was not written within 10 s.");
+    }
+
+    [Fact]
+    public async Task BackendGoesDown_UploadsFailOverToTheBackup_MirroredFilesStayReadable_DeletesReachEveryCopy()
+    {
+        var client = await _factory.ClientForAsync(_tenant);
+        var before = GeneratedStream.Bytes(300_000, seed: 1);
+
+        // Healthy: bytes on the primary, a copy on the mirror; text is routed to disk by the rule.
+        var mirrored = await UploadAsync(client, "before.bin", "application/octet-stream", before);
+        Assert.Equal("s3", mirrored.Backend);
+        mirrored = await WaitForMirrorAsync(client, mirrored.Id);
+        Assert.Equal(("azure", ReplicaStatus.Ready), (mirrored.Replicas.Single().Backend, mirrored.Replicas.Single().Status));
+        var routed = await UploadAsync(client, "notes.txt", "text/plain", "routed by type"u8.ToArray());
+        Assert.Equal("disk", routed.Backend);
+
+        await _proxy.StopAsync(); // the S3 server is now unreachable for this service
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var during = await UploadAsync(client, "during.bin", "application/octet-stream", GeneratedStream.Bytes(200_000, seed: 2));
+        var failoverTime = started.Elapsed;
+        Assert.Equal("disk", during.Backend); // the record says where the bytes really are
+        var next = await UploadAsync(client, "next.bin", "application/octet-stream", GeneratedStream.Bytes(1000, seed: 3));
+        Assert.Equal("disk", next.Backend); // circuit open: straight to the backup
+        Console.WriteLine($"failover: first upload after the outage took {failoverTime.TotalMilliseconds:F0} ms");
+
+        // Reads of the mirrored file fall back to the mirror copy.
+        Assert.Equal(before, await client.GetByteArrayAsync(mirrored.ContentUrl));
+        Assert.Equal(GeneratedStream.Bytes(200_000, seed: 2), await client.GetByteArrayAsync(during.ContentUrl));
+
+        var health = await _factory.CreateClient().GetStringAsync("/health/ready").ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "");
+        var ready = await _factory.CreateClient().GetAsync("/health/ready");
+        Assert.Contains("backend:s3", await ready.Content.ReadAsStringAsync());
+
+        // Delete reaches every copy: the backup-held file and its (pending) mirror copies.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/files/{during.Id}")).StatusCode);
+        var mirror = _factory.Services.GetService(typeof(FileService.Storage.IBackendRegistry)) as FileService.Storage.IBackendRegistry;
+        Assert.Null(await mirror!.Get("disk").GetPropertiesAsync(during.Key, CancellationToken.None));
+        Assert.Null(await mirror.Get("azure").GetPropertiesAsync(during.Key, CancellationToken.None));
+        _ = health;
+    }
+}
