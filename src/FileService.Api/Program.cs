@@ -9,8 +9,8 @@ using FileService.Api.Uploads;
 using FileService.Api.Usage;
 using Microsoft.Extensions.Logging.Console;
 
-// `keys ...` is a command, not configuration: keep it away from the command-line configuration provider.
-var command = args is [KeysCommand.Name, ..] ? args[1..] : null;
+// `keys ...` and `backends ...` are commands, not configuration: keep them away from the command-line configuration provider.
+var command = args is [KeysCommand.Name or BackendsCommand.Name, ..] ? args : null;
 // appsettings*.json ship beside the binary; relative data paths (./data) stay relative to the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -32,7 +32,8 @@ builder.AddHealth();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();
-if (command is not null) return await KeysCommand.RunAsync(app, command);
+if (command is [KeysCommand.Name, .. var keysArgs]) return await KeysCommand.RunAsync(app, keysArgs);
+if (command is [BackendsCommand.Name, .. var backendsArgs]) return await BackendsCommand.RunAsync(app.Services, backendsArgs);
 
 await app.MigrateMetadataAsync();
 await app.Services.GetRequiredService<ServiceLinkSigner>().LoadSecretAsync(CancellationToken.None);
