@@ -36,8 +36,7 @@ public sealed class FileWriter(
         // The router picks primary, backups and mirrors; backends whose circuit is open are skipped while others are left.
         var target = BackendRouter.Route(profile.Options, fields.Name!, fields.ContentType, fields.DeclaredLength);
         var candidates = circuits.Usable([target.Backend, .. target.Backups]);
-        var backend = backends.Get(candidates[0]);
-        var record = await admission.ClaimKeyAsync(caller.Tenant(), profile, backend, fields, cancellationToken);
+        var (attempt, backend, record) = await ClaimOnFirstReachableAsync(caller.Tenant(), profile, fields, candidates, cancellationToken);
         var objectWritten = false;
         try
         {
@@ -52,7 +51,7 @@ public sealed class FileWriter(
                 IfNotExists = !profile.Options.Overwrite,
             };
             ObjectProperties stored;
-            for (var attempt = 0; ; attempt++)
+            for (; ; attempt++)
             {
                 try
                 {
@@ -87,6 +86,28 @@ public sealed class FileWriter(
             await UndoAsync(record, backend, objectWritten, profile.Options.Overwrite, e);
             if (e is StorageException { Kind: StorageErrorKind.AlreadyExists }) throw new ApiException(ApiProblem.KeyConflict);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Claims the key on the first candidate that answers: the claim looks at the backend (is the key free there?),
+    /// so an unreachable primary already fails over here, before any byte is read.
+    /// </summary>
+    private async Task<(int Index, IStorageBackend Backend, FileRecord Record)> ClaimOnFirstReachableAsync(string tenant, Profile profile,
+        UploadFields fields, IReadOnlyList<string> candidates, CancellationToken cancellationToken)
+    {
+        for (var index = 0; ; index++)
+        {
+            var backend = backends.Get(candidates[index]);
+            try
+            {
+                return (index, backend, await admission.ClaimKeyAsync(tenant, profile, backend, fields, cancellationToken));
+            }
+            catch (StorageException e) when (e.IsTransient && index + 1 < candidates.Count)
+            {
+                circuits.RecordFailure(backend.Name, e);
+                logger.LogWarning("Backend {Backend} failed ({Kind}) before the upload started; failing over to {Backup}", backend.Name, e.Kind, candidates[index + 1]);
+            }
         }
     }
 
