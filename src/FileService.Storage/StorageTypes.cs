@@ -30,6 +30,18 @@ public sealed record ObjectWriteOptions
 
     /// <summary>The exact length when the caller knows it (lets a backend pick a single request); <c>null</c> when unknown.</summary>
     public long? Length { get; init; }
+
+    /// <summary>
+    /// Storage class or access tier in the store's own words (S3 <c>STANDARD_IA</c>, Azure <c>Cool</c>, GCS <c>NEARLINE</c>);
+    /// <c>null</c> for the backend's default. A store that has no such notion ignores it.
+    /// </summary>
+    public string? StorageClass { get; init; }
+
+    /// <summary>HTTP <c>Expires</c> to store with the object where the store keeps one (S3, local disk); others ignore it.</summary>
+    public DateTimeOffset? Expires { get; init; }
+
+    /// <summary>Grant anonymous read on this object where the store has per-object ACLs (S3 <c>public-read</c>, GCS <c>publicRead</c>).</summary>
+    public bool PublicRead { get; init; }
 }
 
 /// <summary>What a backend knows about a stored object.</summary>
