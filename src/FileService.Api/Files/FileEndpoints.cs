@@ -75,8 +75,8 @@ public sealed class FileResponses(ProfileCatalog profiles, IBackendRegistry back
 {
     public FileResponse From(FileRecord record)
     {
-        var publicUrl = profiles.Find(record.Profile) is { IsPublic: true } && backends.Contains(record.Backend)
-            ? backends.Get(record.Backend).GetPublicUrl(record.Key)
+        var publicUrl = profiles.Find(record.Profile) is { } profile && backends.Contains(record.Backend)
+            ? FileLinks.PublicUrlOf(profile.Options, backends.Get(record.Backend), record.Key)
             : null;
         return FileResponse.From(record, publicUrl);
     }

@@ -18,7 +18,7 @@ public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends
     {
         var profile = profiles.Find(record.Profile)?.Options ?? new ProfileOptions();
         var backend = backends.Get(record.Backend);
-        if (profile.Visibility == Visibility.Public && backend.GetPublicUrl(record.Key) is { } publicUrl)
+        if (PublicUrlOf(profile, backend, record.Key) is { } publicUrl)
             return new FileUrlResponse(publicUrl, null);
 
         var expiresAt = clock.GetUtcNow() + (expiresIn ?? profile.UrlExpiry);
@@ -26,6 +26,17 @@ public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends
         var url = (backend as IDirectAccess)?.PresignDownload(record.Key, grant)
             ?? new ServiceSignedAccess(backend, signer, serviceBase).PresignDownload(record.Key, grant);
         return new FileUrlResponse(url, expiresAt);
+    }
+
+    /// <summary>
+    /// The unsigned public URL of an object of a public profile: the profile's CDN domain, else the backend's
+    /// public base URL; <c>null</c> for private profiles or when neither is set.
+    /// </summary>
+    public static Uri? PublicUrlOf(ProfileOptions profile, IStorageBackend backend, string key)
+    {
+        if (profile.Visibility != Visibility.Public) return null;
+        if (profile.PublicBaseUrl is not { } cdn) return backend.GetPublicUrl(key);
+        return new Uri(cdn.AbsoluteUri.TrimEnd('/') + "/" + string.Join('/', key.Split('/').Select(Uri.EscapeDataString)));
     }
 
     /// <summary>The longest lifetime a client may ask for on this record's profile.</summary>

@@ -49,6 +49,9 @@ public sealed class FileWriter(
                 ContentDisposition = ContentDispositions.For("inline", record.Name),
                 Metadata = fields.Metadata,
                 IfNotExists = !profile.Options.Overwrite,
+                StorageClass = profile.Options.StorageClass,
+                Expires = profile.Options.Expires is { } expires ? DateTimeOffset.UtcNow + expires : null,
+                PublicRead = profile.IsPublic && profile.Options.PublicAcl,
             };
             ObjectProperties stored;
             for (; ; attempt++)

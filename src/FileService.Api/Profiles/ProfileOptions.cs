@@ -43,6 +43,25 @@ public sealed class ProfileOptions : Routing.TargetOptions
     /// <summary><c>Cache-Control</c> stored on objects and sent on downloads, e.g. <c>public, max-age=31536000, immutable</c>.</summary>
     public string? CacheControl { get; set; }
 
+    /// <summary>
+    /// HTTP <c>Expires</c> stored on objects, as a time after the upload (d.hh:mm:ss), where the store keeps one (S3,
+    /// local disk). Prefer <see cref="CacheControl"/> max-age, which every store and CDN honours.
+    /// </summary>
+    public TimeSpan? Expires { get; set; }
+
+    /// <summary>Storage class or access tier for new objects, in the store's words (S3 <c>STANDARD_IA</c>, Azure <c>Cool</c>, GCS <c>NEARLINE</c>).</summary>
+    public string? StorageClass { get; set; }
+
+    /// <summary>
+    /// For a public profile, also grant anonymous read on each object where the store has per-object ACLs (S3
+    /// <c>public-read</c>, GCS <c>publicRead</c>). Off by default: buckets with ACLs disabled (S3 Object Ownership,
+    /// GCS uniform access) refuse it, and a public CDN in front of a private bucket is the better pattern.
+    /// </summary>
+    public bool PublicAcl { get; set; }
+
+    /// <summary>CDN or custom domain for this profile's public URLs; overrides the backend's <c>PublicBaseUrl</c>.</summary>
+    public Uri? PublicBaseUrl { get; set; }
+
     /// <summary><c>Stream</c> (default): content downloads stream through the service. <c>Redirect</c>: they answer 302 to a signed or public URL.</summary>
     public Delivery Delivery { get; set; } = Delivery.Stream;
 

@@ -149,6 +149,25 @@ public abstract partial class FilesApiTests<TFixture>(TFixture fixture) : IClass
         Assert.Equal(1, await Fixture.Factory.CountRowsAsync(Tenant));
     }
 
+    [Fact]
+    public async Task PublicProfile_RecordAndUrlEndpoint_GiveTheCdnUrl_PrivateProfileGetsASignedOne()
+    {
+        var client = await ClientAsync();
+        var publicFile = await CreatedAsync(await client.PostAsync("/v1/files", Form("pub"u8.ToArray(), "logo ü.txt", "text/plain")));
+        var privateFile = await CreatedAsync(await client.PostAsync("/v1/files", Form("priv"u8.ToArray(), "secret.txt", "text/plain", ("profile", "docs"))));
+
+        var expected = new Uri($"https://cdn.example.test/assets/{publicFile.Key.Replace(" ", "%20").Replace("ü", "%C3%BC")}");
+        Assert.Equal(expected, publicFile.PublicUrl);
+        var link = await (await client.PostAsync($"/v1/files/{publicFile.Id}/url", null)).Content.ReadFromJsonAsync<FileUrlResponse>(Json);
+        Assert.Equal(expected, link!.Url);
+        Assert.Null(link.ExpiresAt);
+
+        Assert.Null(privateFile.PublicUrl);
+        var signed = await (await client.PostAsync($"/v1/files/{privateFile.Id}/url", null)).Content.ReadFromJsonAsync<FileUrlResponse>(Json);
+        Assert.NotNull(signed!.ExpiresAt);
+        Assert.NotEqual("cdn.example.test", signed.Url.Host);
+    }
+
     [Theory]
     [InlineData("bytes=0-9", 0, 10)]
     [InlineData("bytes=100-", 100, 900)]

@@ -37,6 +37,7 @@ public abstract class ApiFixture : IAsyncLifetime
         settings["Storage:Profiles:media:Location"] = "media";
         settings["Storage:Profiles:media:Visibility"] = "Public";
         settings["Storage:Profiles:media:CacheControl"] = "public, max-age=60";
+        settings["Storage:Profiles:media:PublicBaseUrl"] = "https://cdn.example.test/assets/";
         settings["Storage:Profiles:docs:Backend"] = Backend;
         settings["Storage:Profiles:docs:Location"] = "docs";
         settings["Storage:Profiles:docs:MaxSize"] = "1000";

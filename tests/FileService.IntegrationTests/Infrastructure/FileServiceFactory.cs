@@ -17,6 +17,9 @@ public sealed class FileServiceFactory(IReadOnlyDictionary<string, string?> sett
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Keep the suite's output readable: warnings and errors only (a failing test's cause is among them).
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:FileService", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 
