@@ -26,8 +26,14 @@ public static partial class FileEndpoints
             return TypedResults.Redirect(link.Url.AbsoluteUri);
         }
 
-        var headers = ContentHeaders.Of(record, disposition ?? "attachment");
-        var read = await ContentDelivery.OpenAsync(context, headers, (range, ct) => OpenAnyCopyAsync(record, range, backends, logger, ct), cancellationToken);
+        // A gzip-stored file goes as is to clients that accept gzip, and is decompressed on the fly for the others.
+        var decompress = record.ContentEncoding == "gzip" && !AcceptsGzip(context.Request);
+        var headers = ContentHeaders.Of(record, disposition ?? "attachment", decompress);
+        var read = await ContentDelivery.OpenAsync(context, headers, async (range, ct) =>
+        {
+            var opened = await OpenAnyCopyAsync(record, range, backends, logger, ct);
+            return opened is null || !decompress ? opened : new ObjectReadResult(opened.Properties, Transforms.GzipDelivery.Decompress(opened.Content), null);
+        }, cancellationToken);
         if (read.Problem is { } problem)
         {
             if (problem == ApiProblem.ContentMissing)
@@ -36,6 +42,10 @@ public static partial class FileEndpoints
         }
         return read.Result is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : read.Result;
     }
+
+    private static bool AcceptsGzip(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.StringWithQualityHeaderValue.TryParseList(request.Headers.AcceptEncoding, out var encodings) &&
+        encodings.Any(e => e.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) && (e.Quality ?? 1) > 0);
 
     /// <summary>Reads the primary copy; when its backend fails with a transient error, the first ready mirror copy.</summary>
     private static async Task<ObjectReadResult?> OpenAnyCopyAsync(FileRecord record, ByteRange? range, IBackendRegistry backends,
@@ -82,12 +92,28 @@ public static partial class FileEndpoints
 /// <summary>The response headers of a download.</summary>
 public sealed record ContentHeaders(string ContentType, long Size, string? ETag, DateTimeOffset LastModified, string ContentDisposition)
 {
-    public static ContentHeaders Of(FileRecord record, string disposition) =>
-        new(record.ContentType, record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name));
+    /// <summary><c>gzip</c> when the bytes go out compressed as stored.</summary>
+    public string? ContentEncoding { get; init; }
+
+    /// <summary>False for a representation made on the fly (decompressed): its byte offsets cannot be read from the store.</summary>
+    public bool RangesAllowed { get; init; } = true;
+
+    /// <summary>The file's representation: as stored, or decompressed (the client's own bytes, whose ETag is their SHA-256).</summary>
+    public static ContentHeaders Of(FileRecord record, string disposition, bool decompress = false) => decompress
+        ? new(record.ContentType, record.OriginalSize ?? record.Size, $"\"{record.Sha256}\"", record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
+        {
+            RangesAllowed = false,
+        }
+        : new(record.ContentType, record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
+        {
+            ContentEncoding = record.ContentEncoding,
+        };
 
     public void ApplyValidators(HttpResponse response)
     {
         if (ETag is not null) response.Headers.ETag = ETag;
+        // Stored compressed or not, what a client gets depends on what it accepts.
+        response.Headers.Vary = "Accept-Encoding";
         response.Headers.LastModified = LastModified.ToString("R");
         // Downloads through the API are authenticated (or carry a signed link): no shared cache may keep them.
         response.Headers.CacheControl = "private, no-cache";
@@ -97,7 +123,8 @@ public sealed record ContentHeaders(string ContentType, long Size, string? ETag,
     {
         ApplyValidators(response);
         response.ContentType = ContentType;
-        response.Headers.AcceptRanges = "bytes";
+        response.Headers.AcceptRanges = RangesAllowed ? "bytes" : "none";
+        if (ContentEncoding is not null) response.Headers.ContentEncoding = ContentEncoding;
         response.Headers.ContentDisposition = ContentDisposition;
         // Never let a browser second-guess the stored type (user content served from the API's origin).
         response.Headers.XContentTypeOptions = "nosniff";
@@ -121,7 +148,7 @@ internal static class ContentDelivery
             headers.ApplyValidators(context.Response);
             return new Opened(null, null);
         }
-        var (outcome, range) = Preconditions.IfRangeAllows(context.Request, headers.ETag)
+        var (outcome, range) = headers.RangesAllowed && Preconditions.IfRangeAllows(context.Request, headers.ETag)
             ? ByteRangeHeader.Resolve(context.Request.Headers.Range, headers.Size)
             : (RangeOutcome.Whole, default);
         if (outcome == RangeOutcome.Unsatisfiable)

@@ -8,6 +8,8 @@ public sealed record FileResponse(
     string Name,
     string ContentType,
     long Size,
+    long? OriginalSize,
+    string? ContentEncoding,
     string? Sha256,
     string ETag,
     string Profile,
@@ -22,7 +24,7 @@ public sealed record FileResponse(
     IReadOnlyList<FileReplica> Replicas)
 {
     public static FileResponse From(FileRecord record, Uri? publicUrl) => new(
-        record.Id, record.Name, record.ContentType, record.Size, record.Sha256, record.ETag ?? "", record.Profile, record.Backend,
+        record.Id, record.Name, record.ContentType, record.Size, record.OriginalSize, record.ContentEncoding, record.Sha256, record.ETag ?? "", record.Profile, record.Backend,
         record.Key, record.Owner, record.Metadata, record.CreatedAt, record.UpdatedAt, $"/v1/files/{record.Id}/content", publicUrl, record.Replicas);
 }
 

@@ -4,6 +4,7 @@ using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
 using FileService.Api.Routing;
+using FileService.Api.Transforms;
 using FileService.Storage;
 
 namespace FileService.Api.Files;
@@ -15,7 +16,7 @@ namespace FileService.Api.Files;
 /// </summary>
 public sealed class FileWriter(
     UploadAdmission admission, IBackendRegistry backends, IFileStore files, IReplicaStore replicas, BackendCircuits circuits,
-    IOptions<FailoverOptions> failover, ILogger<FileWriter> logger)
+    UploadTransforms transforms, IOptions<FailoverOptions> failover, ILogger<FileWriter> logger)
 {
     /// <summary>
     /// Stores <paramref name="body"/> as a new file of the caller's tenant. <paramref name="afterWrite"/> runs once the
@@ -33,18 +34,24 @@ public sealed class FileWriter(
         if (ContentSniffer.Contradiction(head.AsSpan(0, headLength), fields.ContentType) is { } lie)
             throw new ApiException(ApiProblem.ContentTypeMismatch.WithDetail($"The first bytes disagree with the type: {lie}."));
 
+        // Client bytes are counted, limited and hashed before any transform: the record keeps what the client sent.
+        await using var metered = new MeteredStream(new PrefixedStream(head.AsMemory(0, headLength), body), profile.Options.MaxSize);
+        await using var transformed = await TransformAsync(profile, fields.ContentType, metered, cancellationToken);
+        if (transformed?.FileExtension is { } extension) fields = fields with { Name = Path.ChangeExtension(fields.Name, extension) };
+        var storedType = transformed?.ContentType ?? fields.ContentType;
+
         // The router picks primary, backups and mirrors; backends whose circuit is open are skipped while others are left.
-        var target = BackendRouter.Route(profile.Options, fields.Name!, fields.ContentType, fields.DeclaredLength);
+        var target = BackendRouter.Route(profile.Options, fields.Name!, storedType, fields.DeclaredLength);
         var candidates = circuits.Usable([target.Backend, .. target.Backups]);
         var (attempt, backend, record) = await ClaimOnFirstReachableAsync(caller.Tenant(), profile, fields, candidates, cancellationToken);
         var objectWritten = false;
         try
         {
-            await using var metered = new MeteredStream(new PrefixedStream(head.AsMemory(0, headLength), body), profile.Options.MaxSize);
-            await using var replayable = new ReplayableStream(metered, failover.Value.ReplayBytes);
+            await using var replayable = new ReplayableStream(transformed?.Content ?? metered, failover.Value.ReplayBytes);
             var options = new ObjectWriteOptions
             {
-                ContentType = fields.ContentType,
+                ContentType = storedType,
+                ContentEncoding = transformed?.ContentEncoding,
                 CacheControl = profile.Options.CacheControl,
                 ContentDisposition = ContentDispositions.For("inline", record.Name),
                 Metadata = fields.Metadata,
@@ -77,18 +84,38 @@ public sealed class FileWriter(
             if (afterWrite is not null) await afterWrite();
 
             var sha256 = metered.Sha256Hex();
-            if (stored.Length != metered.BytesRead)
+            if (transformed is null && stored.Length != metered.BytesRead)
                 throw new StorageException(StorageErrorKind.Rejected, backend.Name, $"Stored {stored.Length} bytes of {metered.BytesRead}.");
             // Mirrors receive their copy from the replication job; a mirror that is where the bytes already are is not one.
             var mirrors = target.Mirrors.Where(m => !m.Equals(backend.Name, StringComparison.OrdinalIgnoreCase)).ToList();
-            return await files.MarkReadyAsync(record.Id, new StoredContent(metered.BytesRead, sha256, $"\"{sha256}\"") { Mirrors = mirrors },
-                supersede: profile.Options.Overwrite, CancellationToken.None);
+            var content = transformed is null
+                ? new StoredContent(metered.BytesRead, sha256, $"\"{sha256}\"") { Mirrors = mirrors }
+                // Stored bytes differ from the client's: their own ETag ("-gz" for the gzip representation of the client's bytes).
+                : new StoredContent(stored.Length, sha256, transformed.ContentEncoding == "gzip" ? $"\"{sha256}-gz\"" : $"\"{sha256}-t\"")
+                {
+                    Mirrors = mirrors, OriginalSize = metered.BytesRead, ContentEncoding = transformed.ContentEncoding,
+                    ContentType = transformed.ContentType == fields.ContentType ? null : transformed.ContentType,
+                };
+            return await files.MarkReadyAsync(record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
         }
         catch (Exception e)
         {
             await UndoAsync(record, backend, objectWritten, profile.Options.Overwrite, e);
             if (e is StorageException { Kind: StorageErrorKind.AlreadyExists }) throw new ApiException(ApiProblem.KeyConflict);
             throw;
+        }
+    }
+
+    /// <summary>The profile's transform of this upload, or <c>null</c>; a refused image is a 422 before anything is stored.</summary>
+    private async Task<TransformedContent?> TransformAsync(Profile profile, string contentType, Stream content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await transforms.ApplyAsync(profile.Options.Gzip, profile.Options.Image, contentType, content, cancellationToken);
+        }
+        catch (TransformRejectedException e)
+        {
+            throw new ApiException(new ApiProblem(StatusCodes.Status422UnprocessableEntity, e.Code, "The image cannot be processed.", e.Message));
         }
     }
 

@@ -21,7 +21,16 @@ public sealed record FileRecord
     public required string Key { get; init; }
     public required string Name { get; init; }
     public required string ContentType { get; init; }
+    /// <summary>Bytes stored (after a transform: the compressed or re-encoded bytes).</summary>
     public long Size { get; init; }
+
+    /// <summary>Bytes the client sent, when a transform changed them; <c>null</c> otherwise.</summary>
+    public long? OriginalSize { get; init; }
+
+    /// <summary><c>gzip</c> when the stored bytes are compressed.</summary>
+    public string? ContentEncoding { get; init; }
+
+    /// <summary>SHA-256 of what the client sent.</summary>
     public string? Sha256 { get; init; }
     public string? ETag { get; init; }
     public FileStatus Status { get; init; }
@@ -47,6 +56,14 @@ public sealed record FilePage(IReadOnlyList<FileRecord> Items, Guid? Last);
 /// <summary>What becomes true when the bytes are stored. The hash is null only for a direct upload that declared none.</summary>
 public sealed record StoredContent(long Size, string? Sha256, string ETag)
 {
+    /// <summary>Bytes the client sent, when a transform changed them.</summary>
+    public long? OriginalSize { get; init; }
+
+    public string? ContentEncoding { get; init; }
+
+    /// <summary>The content type of the stored bytes when a transform changed it (image re-encoding).</summary>
+    public string? ContentType { get; init; }
+
     /// <summary>Mirror backends that must receive a copy (pending until the replication job has written them).</summary>
     public IReadOnlyList<string> Mirrors { get; init; } = [];
 }

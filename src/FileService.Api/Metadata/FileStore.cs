@@ -11,7 +11,8 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
 
     private const string Columns = """
         id AS Id, tenant AS Tenant, owner AS Owner, profile AS Profile, backend AS Backend, object_key AS Key,
-        original_name AS Name, content_type AS ContentType, size AS Size, sha256 AS Sha256, etag AS ETag,
+        original_name AS Name, content_type AS ContentType, size AS Size, original_size AS OriginalSize,
+        content_encoding AS ContentEncoding, sha256 AS Sha256, etag AS ETag,
         status AS Status, metadata AS MetadataJson, replicas AS ReplicasJson, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
@@ -25,6 +26,8 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
 
     private const string MarkReadySql = $"""
         UPDATE files SET status = 'ready', size = @Size, sha256 = @Sha256, etag = @ETag, updated_at = @Now,
+                         original_size = @OriginalSize, content_encoding = @ContentEncoding,
+                         content_type = COALESCE(@ContentType, content_type),
                          replicas = @ReplicasJson, replication_due = @ReplicationDue
         WHERE id = @Id AND status = 'pending'
         RETURNING {Columns}
@@ -81,6 +84,7 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
             new
             {
                 Id = id, content.Size, content.Sha256, content.ETag, Now = clock.GetUtcNow(),
+                content.OriginalSize, content.ContentEncoding, content.ContentType,
                 ReplicasJson = JsonSerializer.Serialize(content.Mirrors.Select(m => new FileReplica(m, ReplicaStatus.Pending)), Json),
                 ReplicationDue = content.Mirrors.Count > 0 ? clock.GetUtcNow() : (DateTimeOffset?)null,
             }, transaction, cancellationToken: cancellationToken))
@@ -196,6 +200,8 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         public string Name { get; init; } = "";
         public string ContentType { get; init; } = "";
         public long Size { get; init; }
+        public long? OriginalSize { get; init; }
+        public string? ContentEncoding { get; init; }
         public string? Sha256 { get; init; }
         public string? ETag { get; init; }
         public string Status { get; init; } = "";
@@ -207,7 +213,7 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         public FileRecord ToRecord() => new()
         {
             Id = Id, Tenant = Tenant, Owner = Owner, Profile = Profile, Backend = Backend, Key = Key, Name = Name,
-            ContentType = ContentType, Size = Size, Sha256 = Sha256, ETag = ETag,
+            ContentType = ContentType, Size = Size, OriginalSize = OriginalSize, ContentEncoding = ContentEncoding, Sha256 = Sha256, ETag = ETag,
             Status = Enum.Parse<FileStatus>(Status, ignoreCase: true),
             Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson) ?? [],
             Replicas = JsonSerializer.Deserialize<List<FileReplica>>(ReplicasJson, Json) ?? [],

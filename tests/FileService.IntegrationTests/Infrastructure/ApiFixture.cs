@@ -46,6 +46,16 @@ public abstract class ApiFixture : IAsyncLifetime
         settings["Storage:Profiles:static:Backend"] = Backend;
         settings["Storage:Profiles:static:Location"] = "static";
         settings["Storage:Profiles:static:Overwrite"] = "true";
+        settings["Storage:Profiles:text:Backend"] = Backend;
+        settings["Storage:Profiles:text:Location"] = "text";
+        settings["Storage:Profiles:text:Gzip:ContentTypes:0"] = "text/*";
+        settings["Storage:Profiles:text:Gzip:ContentTypes:1"] = "application/json";
+        settings["Storage:Profiles:photos:Backend"] = Backend;
+        settings["Storage:Profiles:photos:Location"] = "photos";
+        settings["Storage:Profiles:photos:Image:MaxWidth"] = "1920";
+        settings["Storage:Profiles:photos:Image:MaxHeight"] = "1080";
+        settings["Storage:Profiles:photos:Image:Format"] = "Jpeg";
+        settings["Storage:Profiles:photos:Image:Quality"] = "85";
         settings["Storage:Profiles:direct:Backend"] = Backend;
         settings["Storage:Profiles:direct:Location"] = "direct";
         settings["Storage:Profiles:direct:MaxSize"] = (64 * 1024 * 1024).ToString();
@@ -66,7 +76,7 @@ public abstract class ApiFixture : IAsyncLifetime
     public async Task<List<string>> ObjectKeysAsync(string tenant)
     {
         var keys = new List<string>();
-        foreach (var location in new[] { "media", "docs", "static", "direct" })
+        foreach (var location in new[] { "media", "docs", "static", "direct", "text", "photos" })
             await foreach (var item in Storage.ListAsync($"{location}/{tenant}/", CancellationToken.None)) keys.Add(item.Key);
         return keys;
     }
