@@ -14,7 +14,8 @@ namespace FileService.Storage.S3;
 /// <summary>
 /// Objects in one bucket of AWS S3 or of an S3-compatible server. One <see cref="AmazonS3Client"/> per backend,
 /// built from its options and disposed with it. Uploads are in S3Backend.Put.cs, object headers and metadata
-/// in S3Backend.Properties.cs, the error mapping in S3Backend.Errors.cs.
+/// in S3Backend.Properties.cs, the error mapping in S3Backend.Errors.cs, presigned URLs and browser uploads in
+/// S3Backend.Direct.cs, bucket CORS in S3Backend.Cors.cs.
 /// </summary>
 internal sealed partial class S3Backend : IStorageBackend, IDisposable
 {
