@@ -43,8 +43,8 @@ internal sealed partial class S3Backend : IBrowserCors
                 AllowedMethods = ["GET", "PUT", "HEAD"],
                 // Uploads send Content-Type, If-None-Match and x-amz-meta-* as signed headers.
                 AllowedHeaders = ["*"],
-                // Browsers hide response headers from scripts unless exposed. S3 takes no wildcard here, and a multipart
-                // upload cannot complete without each part's ETag; the usual response headers are exposed by default.
+                // Browsers hide response headers from scripts unless exposed: a multipart upload cannot complete without
+                // each part's ETag. Content-Type, Content-Length, Last-Modified and the other safelisted ones are always readable.
                 ExposeHeaders = ["ETag"],
                 MaxAgeSeconds = 3600,
             },
