@@ -15,7 +15,7 @@ internal static class TestImages
     public static Image Photo(int width, int height, bool gps = false)
     {
         using var xy = Image.Xyz(width, height);
-        using var noise = Image.Gaussnoise(width, height, sigma: 12);
+        using var noise = Image.Gaussnoise(width, height, sigma: 12, mean: 0);
         var red = xy[0] * (255.0 / width) + noise;
         var green = xy[1] * (255.0 / height) + noise;
         var blue = (xy[0] + xy[1]) * (255.0 / (width + height)) - noise;
