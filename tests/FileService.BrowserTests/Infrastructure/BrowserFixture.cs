@@ -91,7 +91,7 @@ public abstract class BrowserFixture : IAsyncLifetime
         var address = Service.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         ApiBase = new Uri(address.TrimEnd('/') + "/");
 
-        await StoreCors.ApplyAsync(Storage, _pages.OriginText, Store, Container);
+        await StoreCors.ApplyAsync(Storage, _pages.OriginText, Store);
     }
 
     public async Task DisposeAsync()
