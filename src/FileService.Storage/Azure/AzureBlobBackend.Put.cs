@@ -24,6 +24,10 @@ internal sealed partial class AzureBlobBackend
     {
         var blob = BlobOf(key);
         var metadata = BlobMetadata.Encode(options.Metadata, Name);
+        var tier = TierOf(options.StorageClass, key);
+        // options.Expires and options.PublicRead are ignored: Blob Storage has nowhere to put them. A blob has no Expires
+        // property (Cache-Control max-age covers caching), and no ACL of its own: anonymous read is granted per
+        // container, by its public access level, and only on accounts that allow it.
         if (options.Length > _blockSize * MaxBlocks)
             throw new StorageException(StorageErrorKind.Rejected, Name, $"'{key}' is longer than {MaxBlocks} blocks of {_blockSize} bytes: raise BlockSize.");
         cancellationToken.ThrowIfCancellationRequested();
@@ -44,10 +48,10 @@ internal sealed partial class AzureBlobBackend
         await first.FillAsync(content, cancellationToken);
         var (length, written) = first.IsFull
             ? await UploadBlocksAsync(blob, key, content, buffers, first,
-                new CommitBlockListOptions { HttpHeaders = headers, Metadata = metadata, AccessTier = _accessTier, Conditions = conditions },
+                new CommitBlockListOptions { HttpHeaders = headers, Metadata = metadata, AccessTier = tier, Conditions = conditions },
                 cancellationToken)
             : (first.Length, await UploadSingleAsync(blob, key, first,
-                new BlobUploadOptions { HttpHeaders = headers, Metadata = metadata, AccessTier = _accessTier, Conditions = conditions },
+                new BlobUploadOptions { HttpHeaders = headers, Metadata = metadata, AccessTier = tier, Conditions = conditions },
                 cancellationToken));
         return new ObjectProperties
         {
@@ -61,6 +65,21 @@ internal sealed partial class AzureBlobBackend
             ContentDisposition = options.ContentDisposition,
             Metadata = options.Metadata,
         };
+    }
+
+    /// <summary>
+    /// The access tier of one write: its storage class when it names one (Hot, Cool, Cold or Archive, in any case), else
+    /// the backend's <c>AccessTier</c>. Checked before any byte is read, so a typo costs no upload.
+    /// </summary>
+    private AccessTier? TierOf(string? storageClass, string key)
+    {
+        // Blank counts as unset: an empty configuration value binds as "", not null.
+        if (string.IsNullOrWhiteSpace(storageClass)) return _accessTier;
+        var tier = AzureBlobOptions.AccessTiers.FirstOrDefault(t => t.Equals(storageClass.Trim(), StringComparison.OrdinalIgnoreCase));
+        return tier is not null
+            ? new AccessTier(tier)
+            : throw new StorageException(StorageErrorKind.Rejected, Name,
+                $"Storage class '{storageClass}' for '{key}' is not an Azure access tier: use {string.Join(", ", AzureBlobOptions.AccessTiers)}, or none for the backend's AccessTier.");
     }
 
     private async Task<BlobContentInfo> UploadSingleAsync(

@@ -47,8 +47,9 @@ public sealed partial class AzureBlobOptions : IBackendOptions
     public Uri? PublicBaseUrl { get; set; }
 
     /// <summary>
-    /// Access tier set on every blob written: Hot, Cool, Cold or Archive. Unset: the account's default tier.
-    /// Archived blobs cannot be read until rehydrated, so Archive only suits write-only backups.
+    /// Access tier set on every blob written: Hot, Cool, Cold or Archive. Unset: the account's default tier. A write
+    /// whose <c>StorageClass</c> names a tier gets that tier instead. Archived blobs cannot be read until rehydrated,
+    /// so Archive only suits write-only backups.
     /// </summary>
     public string? AccessTier { get; set; }
 

@@ -122,11 +122,12 @@ internal sealed partial class GcsBackend : IDirectAccess
     {
         if (grant.Length < 0) throw new StorageException(StorageErrorKind.Rejected, Name, $"Upload length {grant.Length} is negative.");
         var metadata = new GcsUploadMetadata(key, grant.ContentType, grant.CacheControl, ContentEncoding: null, grant.ContentDisposition,
-            grant.Metadata.Count == 0 ? null : grant.Metadata);
+            grant.Metadata.Count == 0 ? null : grant.Metadata, StorageClass: null);
         // TODO: browsers on real GCS get CORS headers on the session PUTs only if the session was opened with an Origin
         // header (the page's origin, which must also be allowed by the bucket's CORS rules). Add it when UploadGrant
         // carries an optional Origin; without it only non-browser clients (and same-origin proxies) can use the session.
-        var session = await StartSessionAsync(key, metadata, grant.IfNotExists, cancellationToken, declaredLength: grant.Length);
+        var session = await StartSessionAsync(key, metadata, new UploadConditions(grant.IfNotExists, PublicRead: false), cancellationToken,
+            declaredLength: grant.Length);
         return IsOurSession(session)
             ? session
             : throw new StorageException(StorageErrorKind.Unavailable, Name, $"Start direct upload of '{key}': unexpected session URI host '{session.Authority}'.");

@@ -14,9 +14,9 @@ internal sealed partial class GcsBackend
     private const int MaxStalls = 3;
 
     private async Task<ObjectProperties> PutResumableAsync(string key, GcsUploadMetadata metadata, Stream content, byte[] chunk,
-        byte next, bool ifNotExists, CancellationToken cancellationToken)
+        byte next, UploadConditions conditions, CancellationToken cancellationToken)
     {
-        var session = await StartSessionAsync(key, metadata, ifNotExists, cancellationToken);
+        var session = await StartSessionAsync(key, metadata, conditions, cancellationToken);
         try
         {
             long offset = 0; // where chunk[0] sits in the object
@@ -24,7 +24,7 @@ internal sealed partial class GcsBackend
             var last = false;
             while (true)
             {
-                var done = await PutChunkAsync(key, session, chunk, offset, count, last ? offset + count : null, ifNotExists, cancellationToken);
+                var done = await PutChunkAsync(key, session, chunk, offset, count, last ? offset + count : null, conditions, cancellationToken);
                 if (done is not null) return done;
                 offset += count;
                 // The read-ahead byte opens the next chunk; one more read-ahead tells whether that chunk is the last.
@@ -47,11 +47,11 @@ internal sealed partial class GcsBackend
     /// Opens a session and returns its URI. <paramref name="declaredLength"/> (X-Upload-Content-Length) makes Cloud
     /// Storage refuse to finalise an object of any other size: what binds a session handed to a browser to its grant.
     /// </summary>
-    private async Task<Uri> StartSessionAsync(string key, GcsUploadMetadata metadata, bool ifNotExists, CancellationToken cancellationToken,
-        long? declaredLength = null)
+    private async Task<Uri> StartSessionAsync(string key, GcsUploadMetadata metadata, UploadConditions conditions,
+        CancellationToken cancellationToken, long? declaredLength = null)
     {
         var what = $"Start resumable upload of '{key}'";
-        var url = $"{_uploads}?uploadType=resumable&name={Uri.EscapeDataString(key)}" + (ifNotExists ? "&ifGenerationMatch=0" : "");
+        var url = $"{_uploads}?uploadType=resumable&name={Uri.EscapeDataString(key)}" + conditions.Query;
         var json = JsonSerializer.SerializeToUtf8Bytes(metadata, GcsJson.Default.GcsUploadMetadata);
         // Safe to repeat: a session that is never used stores nothing and expires on its own after a week.
         using var response = await _http.SendAsync(() =>
@@ -63,7 +63,7 @@ internal sealed partial class GcsBackend
                 request.Headers.TryAddWithoutValidation("X-Upload-Content-Length", length.ToString(CultureInfo.InvariantCulture));
             return request;
         }, retryable: true, what, cancellationToken);
-        if (!GcsHttp.IsSuccess(response)) throw await _http.ErrorAsync(response, what, createOnly: ifNotExists);
+        if (!GcsHttp.IsSuccess(response)) throw await UploadErrorAsync(response, what, conditions);
         return response.Headers.Location is { } location
             ? new Uri(new Uri(url), location)
             : throw new StorageException(StorageErrorKind.Unavailable, Name, $"{what}: the server returned no session URI.");
@@ -74,7 +74,7 @@ internal sealed partial class GcsBackend
     /// all of it. Returns the object when this was the last chunk (<paramref name="total"/> set), otherwise null.
     /// </summary>
     private async Task<ObjectProperties?> PutChunkAsync(string key, Uri session, byte[] chunk, long offset, int count, long? total,
-        bool ifNotExists, CancellationToken cancellationToken)
+        UploadConditions conditions, CancellationToken cancellationToken)
     {
         var what = $"Upload '{key}' (bytes {offset}-{offset + count - 1} of {total?.ToString(CultureInfo.InvariantCulture) ?? "*"})";
         var persisted = offset; // the server holds everything before this chunk
@@ -105,7 +105,7 @@ internal sealed partial class GcsBackend
                     throw new StorageException(StorageErrorKind.Unavailable, Name, $"{what}: the server finalised the upload before its last chunk.");
                 return (await GcsHttp.ReadJsonAsync(response, GcsJson.Default.GcsObject, cancellationToken)).ToProperties(key);
             }
-            if (response.StatusCode != HttpStatusCode.PermanentRedirect) throw await _http.ErrorAsync(response, what, createOnly: ifNotExists);
+            if (response.StatusCode != HttpStatusCode.PermanentRedirect) throw await UploadErrorAsync(response, what, conditions);
 
             var end = CheckPersisted(PersistedEnd(response), offset, count, what);
             if (end == offset + count && total is null) return null; // all of it is stored; the caller moves on

@@ -40,10 +40,13 @@ internal sealed record GcsUploadMetadata(
     string? CacheControl,
     string? ContentEncoding,
     string? ContentDisposition,
-    IReadOnlyDictionary<string, string>? Metadata)
+    IReadOnlyDictionary<string, string>? Metadata,
+    string? StorageClass)
 {
-    public static GcsUploadMetadata For(string key, ObjectWriteOptions options) => new(key, options.ContentType,
-        options.CacheControl, options.ContentEncoding, options.ContentDisposition, options.Metadata.Count == 0 ? null : options.Metadata);
+    /// <summary>The metadata of a write; <paramref name="storageClass"/> already checked (null: the bucket's default class).</summary>
+    public static GcsUploadMetadata For(string key, ObjectWriteOptions options, string? storageClass) => new(key, options.ContentType,
+        options.CacheControl, options.ContentEncoding, options.ContentDisposition, options.Metadata.Count == 0 ? null : options.Metadata,
+        storageClass);
 }
 
 internal sealed class GcsObjectList

@@ -5,9 +5,14 @@ namespace FileService.Storage.LocalDisk;
 
 /// <summary>
 /// Objects as files under one root folder. Writes go to a temporary file in the destination folder and are
-/// renamed into place, so a reader never sees half an object. Object properties (content type, metadata...)
+/// renamed into place, so a reader never sees half an object. Object properties (content type, metadata, Expires...)
 /// live in a sidecar JSON file in a parallel tree under <c>.fileservice-meta/</c>.
 /// </summary>
+/// <remarks>
+/// Of the write options that name store features, only <c>Expires</c> is kept (in the sidecar). <c>StorageClass</c> and
+/// <c>PublicRead</c> are ignored: one disk has a single class of storage, and who may read the files is up to the
+/// file system and whatever serves <c>PublicBaseUrl</c>, not up to per-object grants.
+/// </remarks>
 internal sealed class LocalDiskBackend : IStorageBackend
 {
     private const string MetaFolder = ".fileservice-meta";
@@ -71,7 +76,7 @@ internal sealed class LocalDiskBackend : IStorageBackend
             }
             // The sidecar follows the move so that the loser of a create-only race never touches the winner's.
             // A crash in between leaves the object with default properties; the metadata store keeps the real ones.
-            await WriteSidecarAsync(key, properties, cancellationToken);
+            await WriteSidecarAsync(key, Sidecar.Of(properties, options.Expires), cancellationToken);
             var info = new FileInfo(path);
             return properties with { ETag = ETagOf(info), LastModified = info.LastWriteTimeUtc };
         }
@@ -109,12 +114,17 @@ internal sealed class LocalDiskBackend : IStorageBackend
         var info = new FileInfo(PathOf(key));
         if (!info.Exists) return null;
         var sidecar = await ReadSidecarAsync(key, cancellationToken);
-        return (sidecar ?? new ObjectProperties { Key = key, Length = info.Length, ContentType = "application/octet-stream" }) with
+        return new ObjectProperties
         {
             Key = key,
             Length = info.Length,
+            ContentType = sidecar is null ? "application/octet-stream" : sidecar.ContentType,
             ETag = ETagOf(info),
             LastModified = info.LastWriteTimeUtc,
+            CacheControl = sidecar?.CacheControl,
+            ContentEncoding = sidecar?.ContentEncoding,
+            ContentDisposition = sidecar?.ContentDisposition,
+            Metadata = sidecar?.Metadata ?? new Dictionary<string, string>(),
         };
     }
 
@@ -176,25 +186,60 @@ internal sealed class LocalDiskBackend : IStorageBackend
 
     private static string ETagOf(FileInfo info) => $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}";
 
-    private async Task WriteSidecarAsync(string key, ObjectProperties properties, CancellationToken cancellationToken)
+    private async Task WriteSidecarAsync(string key, Sidecar sidecar, CancellationToken cancellationToken)
     {
         var path = SidecarPathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Guid.NewGuid().ToString("N");
-        await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(properties), cancellationToken);
+        await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(sidecar), cancellationToken);
         File.Move(temp, path, overwrite: true);
     }
 
-    private async Task<ObjectProperties?> ReadSidecarAsync(string key, CancellationToken cancellationToken)
+    private async Task<Sidecar?> ReadSidecarAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
             await using var file = File.OpenRead(SidecarPathOf(key));
-            return await JsonSerializer.DeserializeAsync<ObjectProperties>(file, cancellationToken: cancellationToken);
+            return await JsonSerializer.DeserializeAsync<Sidecar>(file, cancellationToken: cancellationToken);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The sidecar file. Earlier versions wrote a serialised <see cref="ObjectProperties"/> (its ETag and LastModified
+    /// always null); this has its other fields under the same names, so their sidecars read as before (without Expires),
+    /// plus <see cref="Expires"/>, which they skip, so during a rolling deployment or after a rollback they still read
+    /// what this version writes.
+    /// </summary>
+    private sealed record Sidecar
+    {
+        // Key and Length only for earlier versions, which require them; the file's own name and length are what count.
+        public string? Key { get; init; }
+        public long Length { get; init; }
+
+        public string? ContentType { get; init; }
+        public string? CacheControl { get; init; }
+        public string? ContentEncoding { get; init; }
+        public string? ContentDisposition { get; init; }
+        public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+        // TODO: kept but not served yet: ObjectProperties has no Expires, so reads can return it once the contract does.
+        /// <summary>HTTP <c>Expires</c> stored with the object, if the writer set one.</summary>
+        public DateTimeOffset? Expires { get; init; }
+
+        public static Sidecar Of(ObjectProperties properties, DateTimeOffset? expires) => new()
+        {
+            Key = properties.Key,
+            Length = properties.Length,
+            ContentType = properties.ContentType,
+            CacheControl = properties.CacheControl,
+            ContentEncoding = properties.ContentEncoding,
+            ContentDisposition = properties.ContentDisposition,
+            Metadata = properties.Metadata,
+            Expires = expires,
+        };
     }
 }

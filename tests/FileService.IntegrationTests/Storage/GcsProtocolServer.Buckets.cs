@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace FileService.IntegrationTests.Storage;
 
-// The bucket resource, as far as CORS goes: GET and PATCH of /storage/v1/b/{bucket}, each PATCH bumping the
+// The bucket resource, as far as CORS (and the access settings of GcsProtocolServer.WriteOptions.cs) go: GET and PATCH of /storage/v1/b/{bucket}, each PATCH bumping the
 // metageneration, and ifMetagenerationMatch evaluated against it (412), as Google documents. Buckets exist implicitly.
 public sealed partial class GcsProtocolServer
 {
@@ -71,6 +71,11 @@ public sealed partial class GcsProtocolServer
             ["metageneration"] = state.Metageneration.ToString(CultureInfo.InvariantCulture),
         };
         if (state.Cors is { } cors) resource["cors"] = cors.DeepClone();
+        resource["iamConfiguration"] = new JsonObject
+        {
+            ["uniformBucketLevelAccess"] = new JsonObject { ["enabled"] = state.UniformBucketLevelAccess },
+            ["publicAccessPrevention"] = state.PublicAccessPrevention ? "enforced" : "inherited",
+        };
         return resource;
     }
 
@@ -78,5 +83,7 @@ public sealed partial class GcsProtocolServer
     {
         public long Metageneration { get; set; } = 1;
         public JsonArray? Cors { get; set; }
+        public bool UniformBucketLevelAccess { get; set; }
+        public bool PublicAccessPrevention { get; set; }
     }
 }

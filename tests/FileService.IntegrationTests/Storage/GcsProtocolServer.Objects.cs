@@ -33,7 +33,8 @@ public sealed partial class GcsProtocolServer
         return stored;
     }
 
-    private JsonObject Resource(StoredObject o)
+    /// <summary>The object resource; <paramref name="full"/> (projection=full) adds its ACL.</summary>
+    private JsonObject Resource(StoredObject o, bool full = false)
     {
         var resource = new JsonObject
         {
@@ -52,6 +53,8 @@ public sealed partial class GcsProtocolServer
         };
         foreach (var field in (string[])["contentType", "cacheControl", "contentEncoding", "contentDisposition", "metadata"])
             if (o.Metadata[field] is { } value) resource[field] = value.DeepClone();
+        resource["storageClass"] = o.Metadata["storageClass"]?.DeepClone() ?? DefaultStorageClass;
+        if (full && o.Metadata["acl"] is { } acl) resource["acl"] = acl.DeepClone();
         return resource;
     }
 
@@ -77,7 +80,7 @@ public sealed partial class GcsProtocolServer
             }
             if (file is null)
             {
-                await http.Response.WriteAsJsonAsync(Resource(found));
+                await http.Response.WriteAsJsonAsync(Resource(found, full: http.Request.Query["projection"] == "full"));
                 return;
             }
             await SendMediaAsync(http, found, file);

@@ -49,6 +49,11 @@ public sealed partial class GcsProtocolServer
         var path = NewFile();
         await using (var file = OpenForWrite(path)) await ReceiveAsync(mediaPart.Body, file, skip: 0);
         metadata["contentType"] ??= mediaPart.ContentType;
+        if (!await AcceptWriteOptionsAsync(http, bucket, metadata))
+        {
+            File.Delete(path);
+            return;
+        }
 
         if (Commit(bucket, name, metadata, path, QueryLong(http, "ifGenerationMatch")) is not { } stored)
             await PreconditionFailedAsync(http);
@@ -70,6 +75,7 @@ public sealed partial class GcsProtocolServer
             return;
         }
         metadata["contentType"] ??= http.Request.Headers["X-Upload-Content-Type"].FirstOrDefault();
+        if (!await AcceptWriteOptionsAsync(http, bucket, metadata)) return;
         long? declaredLength = null;
         if (http.Request.Headers["X-Upload-Content-Length"].FirstOrDefault() is { } declared)
         {
