@@ -82,6 +82,7 @@ internal sealed class GcsHttp(string backend, IHttpClientFactory httpClients, Gc
                 412 => createOnly ? StorageErrorKind.AlreadyExists : StorageErrorKind.PreconditionFailed,
                 401 or 403 => StorageErrorKind.AccessDenied,
                 429 => StorageErrorKind.Throttled,
+                501 => StorageErrorKind.Rejected,
                 408 or >= 500 => StorageErrorKind.Unavailable,
                 _ => StorageErrorKind.Rejected,
             };

@@ -49,5 +49,6 @@ internal sealed record GcsRetrySettings(TimeSpan InitialDelay, TimeSpan MaxDelay
         };
 
     public static bool IsTransient(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+        // 501 Not Implemented is a server's final word (the emulator answers it for calls it lacks): no retry helps.
+        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500 && status != HttpStatusCode.NotImplemented;
 }

@@ -29,41 +29,10 @@ public sealed class GcsEmulatorBackendContractTests(GcsEmulator emulator) : Back
     [Fact]
     public Task Put_GzipEncodedObject_ReadsBackTheStoredBytesVerbatim() => GcsBackendChecks.GzipRoundTripAsync(Backend, Prefix);
 
-    // The base class's create-only tests are not virtual, and this emulator cannot honour them: each is hidden by a test
-    // of the same name that proves the gap is still there, so the day the emulator enforces ifGenerationMatch these
-    // fail and say to delete them. The behaviour itself is verified by GcsProtocolServerBackendContractTests, which runs
-    // the unmodified base tests against a server with Google's precondition semantics.
-#pragma warning disable xUnit1024 // deliberate: hides the base test of the same name (see above)
-    [Fact(DisplayName = "GcsEmulator: Put_IfNotExists_OnExistingObject_ThrowsAlreadyExistsAndKeepsOriginal: NOT VERIFIABLE here " +
-                        "(emulator ignores ifGenerationMatch), verified by GcsProtocolServerBackendContractTests")]
-    public new Task Put_IfNotExists_OnExistingObject_ThrowsAlreadyExistsAndKeepsOriginal() => AssertEmulatorIgnoresIfGenerationMatchAsync();
-
-    [Fact(DisplayName = "GcsEmulator: Put_IfNotExists_ConcurrentWriters_ExactlyOneWins: NOT VERIFIABLE here " +
-                        "(emulator ignores ifGenerationMatch), verified by GcsProtocolServerBackendContractTests")]
-    public new Task Put_IfNotExists_ConcurrentWriters_ExactlyOneWins() => AssertEmulatorIgnoresIfGenerationMatchAsync();
-
-    [Fact(DisplayName = "GcsEmulator: Put_IfNotExists_LargeObject_AlsoRefusesToReplace: NOT VERIFIABLE here " +
-                        "(emulator ignores ifGenerationMatch), verified by GcsProtocolServerBackendContractTests")]
-    public new Task Put_IfNotExists_LargeObject_AlsoRefusesToReplace() => AssertEmulatorIgnoresIfGenerationMatchAsync();
-#pragma warning restore xUnit1024
-
-    private async Task AssertEmulatorIgnoresIfGenerationMatchAsync()
-    {
-        var key = Prefix + "gap.txt";
-        var options = new ObjectWriteOptions { ContentType = "text/plain" };
-        await Backend.PutAsync(key, new MemoryStream("original"u8.ToArray()), options, CancellationToken.None);
-        try
-        {
-            await Backend.PutAsync(key, new MemoryStream("intruder"u8.ToArray()), options with { IfNotExists = true }, CancellationToken.None);
-        }
-        catch (StorageException e) when (e.Kind == StorageErrorKind.AlreadyExists)
-        {
-            Assert.Fail("The emulator now enforces ifGenerationMatch=0: delete the create-only overrides in " +
-                        $"{nameof(GcsEmulatorBackendContractTests)} so the contract tests run here as written.");
-        }
-        await using var read = await Backend.OpenReadAsync(key, null, CancellationToken.None);
-        Assert.Equal("intruder", await new StreamReader(read!.Content).ReadToEndAsync());
-    }
+    // The emulator ignores ifGenerationMatch=0; GcsProtocolServerBackendContractTests runs the create-only tests
+    // unchanged against a server with Google's precondition semantics.
+    protected override string? CreateOnlyGap =>
+        "the GCS emulator ignores ifGenerationMatch; GcsProtocolServerBackendContractTests verifies create-only writes";
 }
 
 /// <summary>Attaches to the emulator once per test class; a missing emulator fails every test with the fix in the message.</summary>
