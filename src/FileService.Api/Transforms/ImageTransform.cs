@@ -126,13 +126,15 @@ internal sealed class ImageTransform(ILogger logger)
     {
         // Stripping keeps the ICC profile: it carries no personal data, and without it colours of a non-sRGB image shift.
         var keep = options.StripMetadata ? Enums.ForeignKeep.Icc : Enums.ForeignKeep.All;
-        if (target == ImageCodec.Jpeg) image.Jpegsave(path, q: options.Quality, optimizeCoding: true, keep: keep);
-        else if (target == ImageCodec.Webp) image.Webpsave(path, q: options.Quality, keep: keep);
+        // An out-of-range quality would fail inside libvips and read as a corrupt image: the client's fault it is not.
+        var quality = Math.Clamp(options.Quality, 1, 100);
+        if (target == ImageCodec.Jpeg) image.Jpegsave(path, q: quality, optimizeCoding: true, keep: keep);
+        else if (target == ImageCodec.Webp) image.Webpsave(path, q: quality, keep: keep);
         else if (target == ImageCodec.Png) image.Pngsave(path, keep: keep);
         else if (target == ImageCodec.Gif) image.Gifsave(path, keep: keep);
         // Lossless deflate: TIFF uploads are usually kept for fidelity; Quality speaks of JPEG and WebP only.
         else if (target == ImageCodec.Tiff) image.Tiffsave(path, compression: Enums.ForeignTiffCompression.Deflate, keep: keep);
-        else if (target == ImageCodec.Avif) image.Heifsave(path, q: options.Quality, compression: Enums.ForeignHeifCompression.Av1, keep: keep);
+        else if (target == ImageCodec.Avif) image.Heifsave(path, q: quality, compression: Enums.ForeignHeifCompression.Av1, keep: keep);
         else throw new UnreachableException($"No encoder for {target.MimeType}.");
     }
 

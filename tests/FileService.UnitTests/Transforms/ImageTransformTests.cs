@@ -50,6 +50,25 @@ public sealed class ImageTransformTests
         Assert.Equal((640, 480, 4), (output.Width, output.Height, output.Bands));
     }
 
+    [Theory]
+    [InlineData("image/jpeg", ".jpg")]
+    [InlineData("image/png", ".png")]
+    [InlineData("image/webp", ".webp")]
+    [InlineData("image/gif", ".gif")]
+    [InlineData("image/tiff", ".tiff")]
+    [InlineData("image/avif", ".avif")]
+    public async Task EachFormat_IsResizedAndKeptWithFormatKeep(string contentType, string extension)
+    {
+        using var photo = TestImages.Photo(320, 240);
+        using var rgb = photo.ExtractBand(0, n: 3);
+        var input = rgb.WriteToBuffer(extension);
+
+        using var output = await TransformAsync(new ImageOptions { MaxWidth = 160 }, contentType, input,
+            expectedType: contentType, expectedExtension: null);
+
+        Assert.Equal((160, 120), (output.Width, output.Height));
+    }
+
     [Fact]
     public async Task WebpOutput_KeepsTransparency()
     {
