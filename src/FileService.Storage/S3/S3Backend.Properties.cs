@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amazon.S3;
 using Amazon.S3.Model;
 
 namespace FileService.Storage.S3;
@@ -14,6 +15,7 @@ internal sealed partial class S3Backend
         headers.ContentDisposition = RequireAscii(options.ContentDisposition, "Content-Disposition");
         headers.CacheControl = RequireAscii(options.CacheControl, "Cache-Control");
         headers.ContentEncoding = RequireAscii(options.ContentEncoding, "Content-Encoding");
+        if (options.Expires is { } expires) headers.Expires = expires.UtcDateTime;
         foreach (var (name, value) in options.Metadata)
         {
             if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -21,6 +23,13 @@ internal sealed partial class S3Backend
             metadata.Add(name, Rfc2047.Encode(value));
         }
     }
+
+    /// <summary>
+    /// The S3 storage class of a write (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR...); <c>null</c> for the
+    /// bucket's default. The server decides which classes it knows: an unknown one is refused there (400 InvalidStorageClass).
+    /// </summary>
+    private static S3StorageClass? StorageClassOf(ObjectWriteOptions options) =>
+        string.IsNullOrWhiteSpace(options.StorageClass) ? null : S3StorageClass.FindValue(options.StorageClass.Trim().ToUpperInvariant());
 
     /// <summary>HttpClient refuses non-ASCII header values; say so as a rejection instead of a network failure.</summary>
     private string? RequireAscii(string? value, string header) =>

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 
@@ -55,6 +56,8 @@ internal sealed partial class S3Backend
             // A plain signed body: some S3-compatible servers mishandle aws-chunked uploads.
             UseChunkEncoding = false,
             IfNoneMatch = options.IfNotExists ? "*" : null,
+            StorageClass = StorageClassOf(options),
+            CannedACL = options.PublicRead ? S3CannedACL.PublicRead : null,
         };
         Describe(request.Headers, request.Metadata, options);
         var response = await SendAsync(ct => _client.PutObjectAsync(request, ct), key, cancellationToken, createOnly: options.IfNotExists);
@@ -68,7 +71,11 @@ internal sealed partial class S3Backend
         // ignore If-None-Match on CompleteMultipartUpload (see Capabilities).
         if (options.IfNotExists) await ThrowIfExistsAsync(key, cancellationToken);
 
-        var initiate = new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key };
+        var initiate = new InitiateMultipartUploadRequest
+        {
+            BucketName = _bucket, Key = key, StorageClass = StorageClassOf(options),
+            CannedACL = options.PublicRead ? S3CannedACL.PublicRead : null,
+        };
         Describe(initiate.Headers, initiate.Metadata, options);
         var uploadId = (await SendAsync(ct => _client.InitiateMultipartUploadAsync(initiate, ct), key, cancellationToken)).UploadId;
 
