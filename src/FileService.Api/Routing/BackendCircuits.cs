@@ -13,11 +13,12 @@ public sealed class FailoverOptions
     public int BreakSeconds { get; set; } = 30;
 
     /// <summary>
-    /// Bytes of an upload kept in memory so that it can be replayed on a backup when the primary fails early
-    /// (most outages fail at connect, before the first part leaves). Default 32 MiB; a failure later in a larger
-    /// upload cannot fail over and is answered 503.
+    /// Bytes of an upload kept in memory so that it can be replayed on a backup when the primary fails early.
+    /// Default 8 MiB: an unreachable backend is usually found before any byte is read (the key claim asks it whether
+    /// the key is free), so the buffer only covers failures on the first request; a failure later in a larger upload
+    /// cannot fail over and is answered 503. Every upload may hold this much, so it counts against memory per upload.
     /// </summary>
-    public int ReplayBytes { get; set; } = 32 * 1024 * 1024;
+    public int ReplayBytes { get; set; } = 8 * 1024 * 1024;
 }
 
 public enum CircuitState { Closed, Open }
