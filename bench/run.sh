@@ -48,7 +48,13 @@ cleanup() {
   if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_pid=""
+# A signal is passed on to the bench, which stops its services and exits; cleanup then runs on EXIT.
+on_signal() {
+  if [[ -n "$bench_pid" ]]; then kill -TERM "$bench_pid" 2>/dev/null || true; wait "$bench_pid" 2>/dev/null || true; fi
+  exit 130
+}
+trap on_signal INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 host_port() { # URL -> "host port"
@@ -112,6 +118,7 @@ extra=()
 for setting in ${BENCH_SET:-}; do extra+=(--set "$setting"); done
 for variable in ${BENCH_SERVICE_ENV:-}; do extra+=(--service-env "$variable"); done
 mkdir -p "$results"
+rm -f "$results/latest.md" # a failed run must not leave the previous report looking current
 say "running the bench (backends $backends); progress below, the report at the end"
 set +e
 BENCH_SOURCE="$source_id" dotnet "$build/bin/FileService.Bench/release/FileService.Bench.dll" \
@@ -125,8 +132,11 @@ BENCH_SOURCE="$source_id" dotnet "$build/bin/FileService.Bench/release/FileServi
   --gcs-cap-mb "${BENCH_GCS_CAP_MB:-100}" \
   --work "$work" \
   --out "$results/latest.md" \
-  "${extra[@]}"
+  "${extra[@]}" &
+bench_pid=$!
+wait "$bench_pid"
 rc=$?
+bench_pid=""
 set -e
 [[ -f "$results/latest.md" ]] && say "report written to bench/results/latest.md"
 exit $rc
