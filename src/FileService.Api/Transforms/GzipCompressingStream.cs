@@ -13,12 +13,13 @@ namespace FileService.Api.Transforms;
 /// </summary>
 internal sealed class GzipCompressingStream : Stream
 {
-    // Measured on 50 MB of text on this 2-core machine (.NET 10's zlib-ng, see GzipTransformTests.MeasureLevels):
-    //   JSON log lines:    Optimal  66 MB/s, 5.3x smaller; Fastest 459 MB/s, 3.1x smaller
-    //   XML documentation: Optimal 225 MB/s, 12.6x smaller; Fastest 863 MB/s, 7.3x smaller
-    // Optimal stores 40-45% fewer bytes, and even its slowest rate (66 MB/s, over 500 Mbit/s for one upload on one
-    // core) is faster than clients upload. Bytes are paid for in storage and egress as long as the file lives;
-    // the CPU once. SmallestSize gained 2% more for 25% more time, so it is not worth it.
+    // Measured on 50 MB of text on this 2-core machine with .NET 10's zlib-ng (JSON log lines: GzipTransformTests.
+    // MeasureLevels with FILESERVICE_BENCH=1; XML: the .NET SDK's API documentation files, once):
+    //   JSON log lines:    Optimal  63-70 MB/s, 5.2x smaller; Fastest 459-468 MB/s, 3.1x smaller
+    //   XML documentation: Optimal 225 MB/s,   12.6x smaller; Fastest 863 MB/s,     7.3x smaller
+    // Optimal stores 40-45% fewer bytes, and even its slowest rate (over 500 Mbit/s for one upload on one core) is
+    // faster than clients upload. Bytes are paid for in storage and egress as long as the file lives; the CPU once.
+    // SmallestSize gains 2% more for a third to half again the time: not worth it.
     private const CompressionLevel Level = CompressionLevel.Optimal;
 
     // At most 256 KiB of compressed output waits for the backend; the pump resumes below 128 KiB.

@@ -196,11 +196,11 @@ internal sealed class ImageTransform(ILogger logger)
             Cache.MaxFiles = 0;
             Cache.MaxMem = 0;
             // Threads per image. libvips's default is one per core for each image, so N concurrent uploads would run
-            // N x cores threads, each with its own tile buffers. Decoding a PNG or a JPEG is serial anyway; a second
-            // thread overlaps resizing and encoding with it. Measured on 2 cores (TransformBenchmarks, 4000x3000 PNG
-            // to 1440x1080 JPEG), 2 uploads at once: 1 thread 3.8-4.2 images/s, 2 threads 4.9-6.2 images/s, for
-            // about the same memory. Parallelism beyond that comes from concurrent uploads (_slots).
-            NetVips.NetVips.Concurrency = 2;
+            // N x cores threads, each with its own tile buffers. Decoding a PNG or a JPEG is serial, so more threads
+            // do not make one image faster: measured on 2 cores (TransformBenchmarks, 4000x3000 PNG to 1440x1080
+            // JPEG, best of two runs in both orders), one upload 4.5 images/s with 1 thread and 4.7 with 2; two
+            // uploads at once 8.5 and 8.1. Throughput comes from concurrent uploads (_slots), one thread each.
+            NetVips.NetVips.Concurrency = 1;
             // Refuse loaders that libvips does not consider safe for untrusted input (ImageMagick, Matlab, FITS...).
             NetVips.NetVips.BlockUntrusted = true;
             s_configured = true;
