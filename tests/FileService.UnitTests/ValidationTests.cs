@@ -131,3 +131,21 @@ public sealed class AuthOptionsValidatorTests
         Assert.Equal(new ConfiguredApiKey { KeyHash = key.EffectiveHash.ToUpperInvariant() }.EffectiveHash, key.EffectiveHash);
     }
 }
+
+public sealed class TransformOptionsValidationTests
+{
+    [Fact]
+    public void BadImageAndGzipSettings_NameTheSection()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:Backends:disk:Type"] = "LocalDisk" }).Build();
+        var profile = new ProfileOptions { Backend = "disk" };
+        profile.Image.Quality = 0;
+        profile.Gzip.ContentTypes.Add("text");
+        var failures = new ProfileOptionsValidator(configuration).Validate(null, new StorageOptions
+        {
+            DefaultProfile = "p", Profiles = new() { ["p"] = profile },
+        }).Failures!.ToList();
+        Assert.Contains(failures, f => f.StartsWith("Storage:Profiles:p:Image"));
+        Assert.Contains(failures, f => f.StartsWith("Storage:Profiles:p:Gzip:ContentTypes"));
+    }
+}

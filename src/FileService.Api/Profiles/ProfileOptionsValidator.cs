@@ -43,6 +43,10 @@ internal sealed partial class ProfileOptionsValidator(IConfiguration configurati
                 failures.Add($"{section}:UrlExpiry and MaxUrlExpiry are hh:mm:ss (or d.hh:mm:ss) with 0 < UrlExpiry <= MaxUrlExpiry <= 7.00:00:00.");
             if (profile.PartSize < 256 * 1024 || profile.MultipartThreshold < profile.PartSize)
                 failures.Add($"{section}:PartSize must be at least 262144 bytes and MultipartThreshold at least PartSize.");
+            if (profile.Image.Quality is < 1 or > 100 || profile.Image.MaxWidth < 0 || profile.Image.MaxHeight < 0 || profile.Image.MaxPixels <= 0)
+                failures.Add($"{section}:Image: Quality is 1-100, MaxWidth and MaxHeight are 0 (no limit) or more, MaxPixels is positive.");
+            foreach (var pattern in profile.Gzip.ContentTypes.Where(p => !ContentTypePattern.IsValid(p)))
+                failures.Add($"{section}:Gzip:ContentTypes has '{pattern}': use type/subtype or type/*.");
             foreach (var pattern in profile.AllowedContentTypes.Where(p => !ContentTypePattern.IsValid(p)))
                 failures.Add($"{section}:AllowedContentTypes has '{pattern}': use type/subtype or type/* (e.g. image/*).");
         }
