@@ -264,6 +264,9 @@ osd class update on start = false
 [client.rgw.local]
 rgw frontends = beast endpoint=127.0.0.1:$S3_PORT
 rgw data = $C/rgw
+# Tests and benchmarks delete a lot; free deleted objects' space in the RAM store within seconds, not hours.
+rgw gc obj min wait = 10
+rgw gc processor period = 10
 CONF
   CF=(-c "$C/ceph.conf")
   local L="$LOG/ceph-setup.log"

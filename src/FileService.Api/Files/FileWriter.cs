@@ -47,7 +47,8 @@ public sealed class FileWriter(
         var objectWritten = false;
         try
         {
-            await using var replayable = new ReplayableStream(transformed?.Content ?? metered, failover.Value.ReplayBytes);
+            // Only a target with backups can replay: with one candidate the buffer would copy bytes for nothing.
+            await using var replayable = new ReplayableStream(transformed?.Content ?? metered, candidates.Count > 1 ? failover.Value.ReplayBytes : 0);
             var options = new ObjectWriteOptions
             {
                 ContentType = storedType,
