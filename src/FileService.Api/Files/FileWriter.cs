@@ -144,14 +144,16 @@ public sealed class FileWriter(
 
     private async Task UndoAsync(FileRecord record, IStorageBackend backend, bool objectWritten, bool overwrite, Exception cause)
     {
-        // The request's token may be the reason we are here: clean-up must not be cancelled with it.
+        // The request's token may be the reason we are here: clean-up must not be cancelled with it. It is bounded all
+        // the same: a backend that stopped answering must not hold the request, or a graceful shutdown, forever.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            if (objectWritten) await backend.DeleteAsync(record.Key, CancellationToken.None);
-            await files.RemoveAsync(record.Id, CancellationToken.None);
+            if (objectWritten) await backend.DeleteAsync(record.Key, deadline.Token);
+            await files.RemoveAsync(record.Id, deadline.Token);
             // An overwriting upload refused after its object was stored has already replaced the older file's
             // bytes: its row must go too rather than point at nothing.
-            if (objectWritten && overwrite) await files.RemoveReadyAtKeyAsync(record.Tenant, record.Backend, record.Key, CancellationToken.None);
+            if (objectWritten && overwrite) await files.RemoveReadyAtKeyAsync(record.Tenant, record.Backend, record.Key, deadline.Token);
         }
         catch (Exception e)
         {

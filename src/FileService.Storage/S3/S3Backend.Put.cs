@@ -177,11 +177,13 @@ internal sealed partial class S3Backend
     {
         try
         {
-            // Not the caller's token: a cancelled upload must still be cleaned up.
+            // Not the caller's token: a cancelled upload must still be cleaned up. Bounded all the same, so that a
+            // server that stopped answering cannot hold the request (and a graceful shutdown) forever.
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = key, UploadId = uploadId },
-                CancellationToken.None);
+                deadline.Token);
         }
-        catch (Exception e) when (ToStorageException(e, key, createOnly: false, CancellationToken.None) is not null)
+        catch (Exception e) when (e is OperationCanceledException || ToStorageException(e, key, createOnly: false, CancellationToken.None) is not null)
         {
             _logger.LogWarning(e, "Could not abort multipart upload {UploadId} of {Key} in bucket {Bucket} of storage backend {Backend}; " +
                                   "a lifecycle rule (AbortIncompleteMultipartUpload) removes such leftovers.", uploadId, key, _bucket, Name);
