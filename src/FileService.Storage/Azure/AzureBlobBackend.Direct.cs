@@ -19,10 +19,9 @@ namespace FileService.Storage.Azure;
 /// client sends because we told it to. So the service must check the stored blob's length and content type (and
 /// metadata, if it relies on them) when the client reports the upload done, and delete what does not match.
 /// </remarks>
-internal sealed partial class AzureBlobBackend : IDirectAccess, IBrowserCors
+internal sealed partial class AzureBlobBackend : IDirectAccess
 {
     private const long MaxPutBlobLength = 5000L * 1024 * 1024; // one Put Blob request, service version 2019-12-12 and later
-    private const int MaxCorsRules = 5; // per storage service
     private const int UploadIdBytes = 16;
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
@@ -143,68 +142,6 @@ internal sealed partial class AzureBlobBackend : IDirectAccess, IBrowserCors
         // create an empty blob. The service drops uncommitted blocks after 7 days, or at the next commit to this key;
         // what a client still stages with its part URLs is never committed, since nothing completes this upload.
         return Task.CompletedTask;
-    }
-
-    public async Task ApplyCorsAsync(IReadOnlyList<string> allowedOrigins, CancellationToken cancellationToken)
-    {
-        var origins = allowedOrigins.Select(o => o.Trim().TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (origins.Count == 0 || origins.Any(o => o.Length == 0 || o.Any(c => c == ',' || char.IsWhiteSpace(c))))
-            throw Rejected($"CORS origins must be a non-empty list of origins such as https://app.example.com (got '{string.Join("', '", allowedOrigins)}').");
-
-        BlobServiceProperties current;
-        try
-        {
-            current = await _service.GetPropertiesAsync(cancellationToken);
-        }
-        catch (Exception e) when (Translate(e, "", cancellationToken) is { } failure)
-        {
-            throw failure;
-        }
-        // The account's rules serve every container (and other tools), so only our origins move into our rule: other
-        // rules lose them, and are dropped only when no origin is left. The service uses the first rule that matches,
-        // so ours goes first. There is no ETag on these properties; instances applying the same list at once converge.
-        var rules = new List<BlobCorsRule>
-        {
-            new()
-            {
-                AllowedOrigins = string.Join(',', origins),
-                AllowedMethods = "GET,PUT,HEAD,OPTIONS",
-                AllowedHeaders = "*",
-                // Browsers hide response headers from scripts unless exposed; an upload needs at least the ETag.
-                ExposedHeaders = "*",
-                MaxAgeInSeconds = 3600,
-            },
-        };
-        foreach (var rule in current.Cors ?? [])
-        {
-            var others = (rule.AllowedOrigins ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Where(o => !origins.Contains(o.TrimEnd('/'), StringComparer.OrdinalIgnoreCase))
-                .ToList();
-            if (others.Count == 0) continue;
-            rule.AllowedOrigins = string.Join(',', others);
-            rules.Add(rule);
-        }
-        if (rules.Count > MaxCorsRules)
-            throw Rejected($"The storage account would need {rules.Count} CORS rules for these origins; the service allows {MaxCorsRules}. Merge or remove rules for other origins.");
-        try
-        {
-            // Only Cors is sent, and the service keeps what a request omits. The constructor fills logging, metrics,
-            // delete retention and static website with disabled defaults, which would switch them all off: null them.
-            var update = new BlobServiceProperties
-            {
-                Logging = null,
-                HourMetrics = null,
-                MinuteMetrics = null,
-                DeleteRetentionPolicy = null,
-                StaticWebsite = null,
-                Cors = rules,
-            };
-            await _service.SetPropertiesAsync(update, cancellationToken);
-        }
-        catch (Exception e) when (Translate(e, "", cancellationToken) is { } failure)
-        {
-            throw failure;
-        }
     }
 
     /// <summary>A SAS for exactly one blob (never its container), valid from a little before now.</summary>
