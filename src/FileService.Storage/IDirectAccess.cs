@@ -19,6 +19,13 @@ public interface IDirectAccess
     /// <summary>A signed single-request upload (usually a PUT) of exactly one object.</summary>
     Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Revokes a single-request upload granted by <see cref="PresignUploadAsync"/> that was never completed, where the
+    /// store allows it (a GCS resumable session can be cancelled); a no-op where a signature cannot be revoked and
+    /// only expires (S3, Azure, the service's own links).
+    /// </summary>
+    Task RevokeUploadAsync(string key, SignedRequest upload, CancellationToken cancellationToken);
+
     /// <summary>Smallest part size the store accepts in a multipart upload (all parts but the last).</summary>
     long MinPartSize { get; }
 

@@ -47,6 +47,9 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
         await AbortMultipartUploadAsync(key, uploadId, CancellationToken.None);
     }
 
+    // A signed link cannot be revoked: it expires with the session (one hour).
+    public Task RevokeUploadAsync(string key, SignedRequest upload, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
     {
         var parts = new List<string>();

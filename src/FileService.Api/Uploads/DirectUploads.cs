@@ -47,6 +47,8 @@ public sealed class DirectUploads(
             if (request.Size <= profile.Options.MultipartThreshold)
             {
                 var single = await access.PresignUploadAsync(record.Key, grant, cancellationToken);
+                // Kept so that an abort or expiry can revoke it where the store allows (no part size: a single upload).
+                session = session with { BackendUploadId = single.Url.AbsoluteUri };
                 await sessions.CreateAsync(session, cancellationToken);
                 return new CreateUploadResponse(session.Id, record.Id, expiresAt, single, null);
             }
@@ -74,7 +76,7 @@ public sealed class DirectUploads(
         var profile = profiles.Find(record.Profile) ?? throw new ApiException(ApiProblem.UnknownProfile);
         var backend = backends.Get(session.Backend);
 
-        if (session.BackendUploadId is { } backendUploadId)
+        if (session is { BackendUploadId: { } backendUploadId, PartSize: not null })
         {
             if (parts.Count != session.PartCount || parts.Select(p => p.Number).Order().Where((n, i) => n != i + 1).Any())
             {
@@ -141,7 +143,19 @@ public sealed class DirectUploads(
     private async Task DiscardAsync(UploadSession session, FileRecord? record, IStorageBackend backend, bool deleteObject)
     {
         if (session.BackendUploadId is { } backendUploadId)
-            await AccessFor(backend, new Uri("http://unused/")).AbortMultipartUploadAsync(session.Key, backendUploadId, CancellationToken.None);
+        {
+            var access = AccessFor(backend, new Uri("http://unused/"));
+            try
+            {
+                // Best effort: the pending record and the object go regardless, and what the grant still allows expires.
+                if (session.PartSize is null) await access.RevokeUploadAsync(session.Key, new SignedRequest("PUT", new Uri(backendUploadId), new Dictionary<string, string>()), CancellationToken.None);
+                else await access.AbortMultipartUploadAsync(session.Key, backendUploadId, CancellationToken.None);
+            }
+            catch (StorageException e)
+            {
+                logger.LogWarning(e, "Could not revoke upload {UploadId} on {Backend}; its grant expires on its own", session.Id, backend.Name);
+            }
+        }
         // Only a pending record owns its object: a ready one (impossible here, but cheap to check) is never touched.
         if (deleteObject && record is { Status: FileStatus.Pending }) await backend.DeleteAsync(session.Key, CancellationToken.None);
         if (record is { Status: FileStatus.Pending }) await files.RemoveAsync(record.Id, CancellationToken.None);

@@ -132,6 +132,9 @@ internal sealed partial class AzureBlobBackend : IDirectAccess
         }
     }
 
+    // A service SAS cannot be revoked one by one (only by a stored access policy or a key rotation): it expires.
+    public Task RevokeUploadAsync(string key, SignedRequest upload, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
     {
         _ = BlobOf(key);

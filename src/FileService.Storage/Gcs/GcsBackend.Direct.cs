@@ -105,6 +105,10 @@ internal sealed partial class GcsBackend : IDirectAccess
                 $"{what}: the session stored '{stored.Name}' with {stored.Size} bytes, not '{key}' with {grant.Length}.");
     }
 
+    // A single upload is a resumable session too: the same cancellation revokes it.
+    public Task RevokeUploadAsync(string key, SignedRequest upload, CancellationToken cancellationToken) =>
+        AbortMultipartUploadAsync(key, upload.Url.AbsoluteUri, cancellationToken);
+
     public async Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
     {
         ValidateKey(key);

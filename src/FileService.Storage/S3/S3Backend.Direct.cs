@@ -170,6 +170,9 @@ internal sealed partial class S3Backend : IDirectAccess
         }
     }
 
+    // A presigned PUT cannot be revoked: it expires.
+    public Task RevokeUploadAsync(string key, SignedRequest upload, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
     {
         ValidateKey(key);

@@ -107,6 +107,21 @@ public sealed class GcsDirectAccessProtocolTests : IAsyncLifetime
         await _services.DisposeAsync();
     }
 
+    [Fact]
+    public async Task RevokedSingleUpload_TheSessionNoLongerTakesTheBody()
+    {
+        var backend = Backend(withKey: false);
+        var signed = await backend.PresignUploadAsync("revoked.csv", Upload(5), CancellationToken.None);
+
+        await backend.RevokeUploadAsync("revoked.csv", signed, CancellationToken.None);
+        await backend.RevokeUploadAsync("revoked.csv", signed, CancellationToken.None); // twice: still fine
+
+        var put = new HttpRequestMessage(HttpMethod.Put, signed.Url) { Content = new ByteArrayContent("a,b,c"u8.ToArray()) };
+        put.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+        Assert.False((await _browser.SendAsync(put)).IsSuccessStatusCode);
+        Assert.Null(await backend.GetPropertiesAsync("revoked.csv", CancellationToken.None));
+    }
+
     private GcsBackend Backend(bool withKey = true, TimeProvider? clock = null) => new("gcs-direct",
         new GcsOptions { Bucket = Bucket, Endpoint = new Uri(_server.Endpoint), CredentialsFile = withKey ? _key.Path : null },
         _services.GetRequiredService<IHttpClientFactory>(), FastRetries, clock);
