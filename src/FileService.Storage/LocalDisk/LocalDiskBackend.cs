@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace FileService.Storage.LocalDisk;
@@ -35,7 +36,7 @@ internal sealed class LocalDiskBackend : IStorageBackend
 
     public string Name { get; }
 
-    // link(2)-based File.Move without overwrite fails atomically when the target exists.
+    // Create-only writes use link(2), which fails atomically when the target exists (see MoveIntoPlace).
     public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true);
 
     public async Task<ObjectProperties> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
@@ -68,7 +69,7 @@ internal sealed class LocalDiskBackend : IStorageBackend
             };
             try
             {
-                File.Move(temp, path, overwrite: !options.IfNotExists);
+                MoveIntoPlace(temp, path, overwrite: !options.IfNotExists);
             }
             catch (IOException) when (options.IfNotExists && File.Exists(path))
             {
@@ -89,6 +90,33 @@ internal sealed class LocalDiskBackend : IStorageBackend
             File.Delete(temp); // no-op after a successful move
         }
     }
+
+    /// <summary>
+    /// Renames the finished temporary file into place. Create-only uses link(2) on Unix, which fails atomically when the
+    /// name exists: File.Move without overwrite checks, then renames, and two writers can both pass the check.
+    /// </summary>
+    private static void MoveIntoPlace(string temp, string path, bool overwrite)
+    {
+        if (overwrite || !(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+        {
+            File.Move(temp, path, overwrite); // Windows' MoveFileEx without REPLACE_EXISTING is atomic already
+            return;
+        }
+        if (link(temp, path) == 0)
+        {
+            File.Delete(temp);
+            return;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == EEXIST) throw new IOException($"'{path}' exists.");
+        // No hard links on this file system (EPERM, EXDEV, ENOTSUP, ENOSYS...): the checked rename is the best left.
+        File.Move(temp, path, overwrite: false);
+    }
+
+    private const int EEXIST = 17;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int link(string oldPath, string newPath);
 
     public async Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {

@@ -41,4 +41,28 @@ public sealed class LocalDiskBackendContractTests : BackendContractTests, IDispo
 
         Assert.DoesNotContain(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories), f => !f.Contains(".fileservice-meta"));
     }
+
+    [Fact]
+    public async Task Put_IfNotExists_ManyRaces_AlwaysExactlyOneWinner()
+    {
+        // File.Move without overwrite checks then renames: this is the race link(2) closes.
+        for (var round = 0; round < 100; round++)
+        {
+            var key = Prefix + $"race-{round}.bin";
+            var results = await Task.WhenAll(Enumerable.Range(1, 8).Select(seed => Task.Run(async () =>
+            {
+                try
+                {
+                    await Backend.PutAsync(key, new GeneratedStream(200_000, seed), new ObjectWriteOptions { ContentType = "application/octet-stream", IfNotExists = true },
+                        CancellationToken.None);
+                    return true;
+                }
+                catch (StorageException e) when (e.Kind == StorageErrorKind.AlreadyExists)
+                {
+                    return false;
+                }
+            })));
+            Assert.Equal(1, results.Count(won => won));
+        }
+    }
 }
