@@ -7,13 +7,8 @@ namespace FileService.Api.Files;
 /// becomes a client error here, where it is still known to be the client's fault, instead of looking like a
 /// storage failure further down; a client that went away becomes a cancellation.
 /// </summary>
-internal sealed class ClientBodyStream(Stream inner, ApiProblem problem, CancellationToken requestAborted) : Stream
+internal sealed class ClientBodyStream(Stream inner, ApiProblem problem, CancellationToken requestAborted) : ForwardReadStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count)
     {
@@ -39,9 +34,6 @@ internal sealed class ClientBodyStream(Stream inner, ApiProblem problem, Cancell
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private static bool IsClientFault(Exception e) => e is IOException or InvalidDataException or BadHttpRequestException;
 
     private Exception Translate(Exception e) => requestAborted.IsCancellationRequested
@@ -49,9 +41,4 @@ internal sealed class ClientBodyStream(Stream inner, ApiProblem problem, Cancell
         : e is BadHttpRequestException { StatusCode: 413 }
             ? new ApiException(ApiProblem.FileTooLarge)
             : new ApiException(problem.WithDetail(e.Message));
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -7,7 +7,7 @@ namespace FileService.Api.Files;
 /// Passes an upload through while counting and hashing it (SHA-256), and stops it the moment it exceeds the
 /// profile's limit, so an oversized body is refused mid-stream, before the backend has stored it.
 /// </summary>
-internal sealed class MeteredStream(Stream inner, long maxLength) : Stream
+internal sealed class MeteredStream(Stream inner, long maxLength) : ForwardReadStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -16,10 +16,6 @@ internal sealed class MeteredStream(Stream inner, long maxLength) : Stream
     /// <summary>Lower-case hex SHA-256 of everything read; call once, at the end.</summary>
     public string Sha256Hex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Count(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
@@ -30,9 +26,6 @@ internal sealed class MeteredStream(Stream inner, long maxLength) : Stream
         return Count(buffer.Span[..read]);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private int Count(ReadOnlySpan<byte> read)
     {
         BytesRead += read.Length;
@@ -41,11 +34,6 @@ internal sealed class MeteredStream(Stream inner, long maxLength) : Stream
         _hash.AppendData(read);
         return read.Length;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,3 +1,5 @@
+using FileService.Api.Files;
+
 namespace FileService.Api.Routing;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace FileService.Api.Routing;
 /// the stream can start over: an upload that failed early on one backend is replayed on the next one.
 /// Memory grows only as bytes are actually read, and is released once the limit is passed.
 /// </summary>
-internal sealed class ReplayableStream(Stream inner, int limit) : Stream
+internal sealed class ReplayableStream(Stream inner, int limit) : ForwardReadStream
 {
     private readonly List<byte[]> _chunks = [];
     private long _recorded;   // bytes kept
@@ -28,11 +30,6 @@ internal sealed class ReplayableStream(Stream inner, int limit) : Stream
         Record(buffer.Span[..read]);
         return read;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private void Record(ReadOnlySpan<byte> read)
     {
@@ -64,14 +61,4 @@ internal sealed class ReplayableStream(Stream inner, int limit) : Stream
         }
         return 0;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

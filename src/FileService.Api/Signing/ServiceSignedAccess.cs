@@ -1,3 +1,4 @@
+using FileService.Api.Files;
 using FileService.Storage;
 
 namespace FileService.Api.Signing;
@@ -66,7 +67,7 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
     private Uri Link(string path, string token) => new(serviceBase, path + token);
 
     /// <summary>The part objects of an upload, read one after another as one stream.</summary>
-    private sealed class JoinedObjectStream(IStorageBackend backend, IReadOnlyList<string> keys) : Stream
+    private sealed class JoinedObjectStream(IStorageBackend backend, IReadOnlyList<string> keys) : ForwardReadStream
     {
         private int _next;
         private ObjectReadResult? _current;
@@ -88,19 +89,6 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
                 _current = null;
             }
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         public override async ValueTask DisposeAsync()
         {
