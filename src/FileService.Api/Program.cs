@@ -3,6 +3,7 @@ using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using FileService.Api.Reconciliation;
 using FileService.Api.Routing;
 using FileService.Api.Signing;
 using FileService.Api.Transforms;
@@ -11,7 +12,7 @@ using FileService.Api.Usage;
 using Microsoft.Extensions.Logging.Console;
 
 // `keys ...` and `backends ...` are commands, not configuration: keep them away from the command-line configuration provider.
-var command = args is [KeysCommand.Name or BackendsCommand.Name, ..] ? args : null;
+var command = args is [KeysCommand.Name or BackendsCommand.Name or ReconcileCommand.Name, ..] ? args : null;
 // appsettings*.json ship beside the binary; relative data paths (./data) stay relative to the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -29,6 +30,7 @@ builder.AddFiles();
 builder.AddBackendRouting();
 builder.AddTransforms();
 builder.AddDirectUploads();
+builder.AddReconciler();
 builder.AddApiKeyAuth();
 builder.AddHealth();
 builder.AddOpenApiDocument();
@@ -36,6 +38,7 @@ builder.AddOpenApiDocument();
 var app = builder.Build();
 if (command is [KeysCommand.Name, .. var keysArgs]) return await KeysCommand.RunAsync(app, keysArgs);
 if (command is [BackendsCommand.Name, .. var backendsArgs]) return await BackendsCommand.RunAsync(app.Services, backendsArgs);
+if (command is [ReconcileCommand.Name, .. var reconcileArgs]) return await ReconcileCommand.RunAsync(app, reconcileArgs);
 
 await app.MigrateMetadataAsync();
 await app.Services.GetRequiredService<ServiceLinkSigner>().LoadSecretAsync(CancellationToken.None);
@@ -53,6 +56,7 @@ app.MapProfiles();
 app.MapUploads();
 app.MapUsage();
 app.MapLinks();
+app.MapReconcile();
 
 await app.RunAsync();
 return 0;

@@ -16,7 +16,7 @@ namespace FileService.Api.Files;
 /// </summary>
 public sealed class FileWriter(
     UploadAdmission admission, IBackendRegistry backends, IFileStore files, IReplicaStore replicas, BackendCircuits circuits,
-    UploadTransforms transforms, IOptions<FailoverOptions> failover, ILogger<FileWriter> logger)
+    UploadTransforms transforms, IOptions<FailoverOptions> failover, InFlightUploads inFlight, ILogger<FileWriter> logger)
 {
     /// <summary>
     /// Stores <paramref name="body"/> as a new file of the caller's tenant. <paramref name="afterWrite"/> runs once the
@@ -44,6 +44,8 @@ public sealed class FileWriter(
         var target = BackendRouter.Route(profile.Options, fields.Name!, storedType, fields.DeclaredLength);
         var candidates = circuits.Usable([target.Backend, .. target.Backups]);
         var (attempt, backend, record) = await ClaimOnFirstReachableAsync(caller.Tenant(), profile, fields, candidates, cancellationToken);
+        // Until the row is ready or undone: its row is kept alive for the reconciler, and shutdown waits for its undo.
+        using var running = inFlight.Track(record.Id);
         var objectWritten = false;
         try
         {

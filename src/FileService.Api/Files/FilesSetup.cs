@@ -15,6 +15,8 @@ internal static class FilesSetup
         services.AddSingleton<ProfileCatalog>();
         services.AddSingleton<UploadAdmission>();
         services.AddSingleton<FileWriter>();
+        services.AddSingleton<InFlightUploads>();
+        services.AddHostedService(sp => sp.GetRequiredService<InFlightUploads>());
         services.AddSingleton<FileResponses>();
         services.AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>();
         services.AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();

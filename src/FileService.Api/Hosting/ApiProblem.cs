@@ -50,6 +50,7 @@ public sealed record ApiProblem(int Status, string Code, string Title, string? D
     public static readonly ApiProblem BackendUnavailable = new(503, "backend-unavailable", "The storage backend is unavailable; retry later.");
     public static readonly ApiProblem BackendFailed = new(502, "backend-failed", "The storage backend failed the operation.");
     public static readonly ApiProblem ContentMissing = new(502, "content-missing", "The file's bytes are missing from the storage backend.");
+    public static readonly ApiProblem ReconcileBusy = new(409, "reconcile-busy", "Another instance's reconciler pass kept the lease; retry later.");
 }
 
 /// <summary>Thrown where a handler cannot return a result directly (deep in the upload pipeline); mapped by the exception handler.</summary>

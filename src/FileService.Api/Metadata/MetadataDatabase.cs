@@ -20,6 +20,9 @@ public abstract class MetadataDatabase
     /// <summary>Runs inside the migration transaction before anything else: serialises concurrent migrators.</summary>
     internal abstract string MigrationLockSql { get; }
 
+    /// <summary>Serialises the creation of the migration history table; <c>null</c> where the database does that itself.</summary>
+    internal abstract string? HistoryLockSql { get; }
+
     /// <summary>Whether an exception means a unique constraint refused a row.</summary>
     internal abstract bool IsUniqueViolation(Exception exception);
 }
@@ -35,6 +38,9 @@ internal sealed class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : Me
 
     // Several service instances may start together against one database.
     internal override string MigrationLockSql => "SELECT pg_advisory_xact_lock(727274)";
+
+    // The same lock: the table's creation is part of the migrations that run once.
+    internal override string? HistoryLockSql => MigrationLockSql;
 
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
@@ -75,6 +81,9 @@ internal sealed class SqliteMetadataDatabase : MetadataDatabase
 
     // A write lock taken at the start of the transaction: the second migrator waits, then sees the work done.
     internal override string MigrationLockSql => "UPDATE schema_migrations SET version = version WHERE 0";
+
+    // SQLite takes its database-wide write lock for DDL: two creators cannot both create the table.
+    internal override string? HistoryLockSql => null;
 
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT
