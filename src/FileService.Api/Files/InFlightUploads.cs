@@ -40,7 +40,7 @@ public sealed class InFlightUploads(MetadataDatabase database, IOptions<Reconcil
             try
             {
                 await using var connection = await database.OpenAsync(stoppingToken);
-                await connection.ExecuteAsync(new CommandDefinition(TouchSql, new { Now = clock.GetUtcNow(), Ids = ids }, cancellationToken: stoppingToken));
+                await connection.ExecuteAsync(new CommandDefinition(database.WithListParameters(TouchSql), new { Now = clock.GetUtcNow(), Ids = ids.ToArray() }, cancellationToken: stoppingToken));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -25,9 +25,15 @@ public abstract class MetadataDatabase
 
     /// <summary>Whether an exception means a unique constraint refused a row.</summary>
     internal abstract bool IsUniqueViolation(Exception exception);
+
+    /// <summary>
+    /// SQL with <c>column IN @List</c> as this database needs it: Dapper expands a list parameter into one parameter per
+    /// item on SQLite, but sends PostgreSQL an array, which takes <c>column = ANY(@List)</c>. Pass the list as an array.
+    /// </summary>
+    internal virtual string WithListParameters(string sql) => sql;
 }
 
-internal sealed class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : MetadataDatabase, IAsyncDisposable
+internal sealed partial class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : MetadataDatabase, IAsyncDisposable
 {
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
@@ -44,6 +50,11 @@ internal sealed class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : Me
 
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    internal override string WithListParameters(string sql) => ListParameter().Replace(sql, "= ANY($1)");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bIN (@\w+)")]
+    private static partial System.Text.RegularExpressions.Regex ListParameter();
 }
 
 internal sealed class SqliteMetadataDatabase : MetadataDatabase

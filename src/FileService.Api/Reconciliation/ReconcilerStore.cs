@@ -96,7 +96,7 @@ internal sealed class ReconcilerStore(MetadataDatabase database)
     {
         if (keys.Count == 0) return Array.Empty<KeyOwner>().ToLookup(o => o.Key);
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<KeyOwner>(new CommandDefinition(OwnersSql, new { Keys = keys }, cancellationToken: ct));
+        var rows = await connection.QueryAsync<KeyOwner>(new CommandDefinition(database.WithListParameters(OwnersSql), new { Keys = keys.ToArray() }, cancellationToken: ct));
         return rows.ToLookup(o => o.Key, StringComparer.Ordinal);
     }
 
@@ -105,7 +105,7 @@ internal sealed class ReconcilerStore(MetadataDatabase database)
     {
         if (ids.Count == 0) return new HashSet<string>();
         await using var connection = await database.OpenAsync(ct);
-        return (await connection.QueryAsync<string>(new CommandDefinition(SessionsSql, new { Ids = ids }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        return (await connection.QueryAsync<string>(new CommandDefinition(database.WithListParameters(SessionsSql), new { Ids = ids.ToArray() }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<int> CountStuckSessionsAsync(DateTimeOffset cutoff, CancellationToken ct)
@@ -151,4 +151,11 @@ internal sealed class KeyOwner
 }
 
 /// <summary>How much one usage counter must move to match the rows.</summary>
-internal sealed record UsageDelta(string Tenant, string Profile, string Backend, long Files, long Bytes);
+internal sealed class UsageDelta
+{
+    public string Tenant { get; init; } = "";
+    public string Profile { get; init; } = "";
+    public string Backend { get; init; } = "";
+    public long Files { get; init; }
+    public long Bytes { get; init; }
+}
