@@ -27,7 +27,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     private readonly List<ServiceProvider> _backendServices = [];
 
-    public static async Task<ServiceUnderTest> CreateAsync(bool postgres, IReadOnlyDictionary<string, string>? extra = null)
+    public static async Task<ServiceUnderTest> CreateAsync(bool postgres, IReadOnlyDictionary<string, string>? extra = null, bool createKey = true)
     {
         var deployment = new ServiceUnderTest { Postgres = postgres };
         var s = deployment.Settings;
@@ -78,10 +78,14 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         s["ShutdownTimeoutSeconds"] = "3";
         s["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning";
         foreach (var (key, value) in extra ?? new Dictionary<string, string>()) s[key] = value;
-        deployment.ApiKey = (await ServiceProcess.RunCommandAsync(s, deployment.WorkDir("keys"), "keys", "create", "--tenant", deployment.Tenant,
-            "--scopes", "files:read,files:write,files:delete,admin")).Trim();
+        if (createKey) await deployment.CreateKeyAsync();
         return deployment;
     }
+
+    /// <summary>An admin key of the tenant, made with the service's own <c>keys create</c> command (which migrates first).</summary>
+    public async Task CreateKeyAsync() =>
+        ApiKey = (await ServiceProcess.RunCommandAsync(Settings, WorkDir("keys"), "keys", "create", "--tenant", Tenant,
+            "--scopes", "files:read,files:write,files:delete,admin")).Trim();
 
     public string WorkDir(string name) => Path.Combine(Temp.Path, "work-" + name);
 
