@@ -437,7 +437,7 @@ public sealed class AzureDirectAccessTests : IAsyncDisposable
         var second = await backend.StartMultipartUploadAsync(key, Grant(30), 10, CancellationToken.None);
 
         Assert.NotEqual(first.UploadId, second.UploadId);
-        Assert.Equal(1, backend.MinPartSize);
+        Assert.Equal(1, backend.Capabilities.Multipart.MinPartSize);
         var ids = new[] { first, second }.SelectMany(g => g.Parts.Select(p => AzureBlobBackend.PartBlockId(g.UploadId, p.Number))).ToList();
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Single(ids.Select(id => id.Length).Distinct());
@@ -570,7 +570,7 @@ public sealed class AzureDirectAccessTests : IAsyncDisposable
     /// delegation SAS against a key derived from the SAS's own fields with a published seed).
     /// </summary>
     private static UserDelegationKeyCache AzuriteDelegationKeys(TimeProvider? clock = null, List<(DateTimeOffset Start, DateTimeOffset Expiry)>? fetched = null) =>
-        new((startsOn, expiresOn, _, _) =>
+        new((startsOn, expiresOn, _) =>
         {
             const string ObjectId = "8a2c9f3e-0000-4000-8000-000000000001", TenantId = "8a2c9f3e-0000-4000-8000-000000000002", Version = "2026-06-06";
             static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
@@ -637,16 +637,16 @@ public sealed class AzureDirectAccessTests : IAsyncDisposable
         var fetched = new List<(DateTimeOffset Start, DateTimeOffset Expiry)>();
         var keys = AzuriteDelegationKeys(clock, fetched);
 
-        var first = keys.Get(clock.Now.AddHours(1));
+        var first = await keys.GetAsync(clock.Now.AddHours(1), CancellationToken.None);
         Assert.Same(first, await keys.GetAsync(clock.Now.AddHours(2), CancellationToken.None));
         Assert.Equal((clock.Now.AddMinutes(-5), clock.Now.AddDays(1)), fetched[0]); // a day, starting before the clock skew
 
-        var longer = keys.Get(clock.Now.AddDays(3)); // a SAS that outlives the cached key gets a key of its own length
+        var longer = await keys.GetAsync(clock.Now.AddDays(3), CancellationToken.None); // a SAS that outlives the cached key gets a key of its own length
         Assert.Equal(clock.Now.AddDays(3), longer.SignedExpiresOn);
-        Assert.Same(longer, keys.Get(clock.Now.AddHours(1)));
+        Assert.Same(longer, await keys.GetAsync(clock.Now.AddHours(1), CancellationToken.None));
 
         clock.Now = longer.SignedExpiresOn.AddMinutes(-10); // about to expire: renewed
-        Assert.NotSame(longer, keys.Get(clock.Now.AddMinutes(5)));
+        Assert.NotSame(longer, await keys.GetAsync(clock.Now.AddMinutes(5), CancellationToken.None));
         Assert.Equal(3, fetched.Count);
     }
 }

@@ -420,7 +420,7 @@ public sealed class S3DirectAccessTests(ITestOutputHelper output) : IAsyncLifeti
         parts = [.. parts.Select(p => p.Number == 2 ? p with { ETag = p.ETag!.Trim('"') } : p)];
         await Direct.CompleteMultipartUploadAsync(key, started.UploadId, parts, grant, CancellationToken.None);
 
-        Assert.Equal(5 * MiB, Direct.MinPartSize);
+        Assert.Equal(5 * MiB, _backend.Capabilities.Multipart.MinPartSize);
         Assert.Equal(new[] { (1, 0L, 5L * MiB), (2, 5L * MiB, 5L * MiB), (3, 10L * MiB, 1024L) },
             started.Parts.Select(p => (p.Number, p.Offset, p.Length)));
         Assert.All(started.Parts, p => Assert.Equal("content-length;host", SignedHeadersOf(p.Request.Url)));
