@@ -5,7 +5,6 @@ using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
-using FileService.Api.Routing;
 using FileService.Api.Signing;
 using FileService.Storage;
 
@@ -117,7 +116,7 @@ public sealed class DirectUploadProtocol(
             throw new ApiException(ApiProblem.VerificationFailed.WithDetail(failure));
         }
         // The profile's default target is where a direct upload goes (it follows no routing rule): its mirrors get a copy.
-        var mirrors = RouteTarget.Of(profile.Options).MirrorsBesides(backend.Name);
+        var mirrors = Routing.RouteTarget.Of(profile.Options).MirrorsBesides(backend.Name);
         var ready = await files.MarkReadyAsync(record.Id, new StoredContent(properties.Length, session.DeclaredSha256,
             $"\"{properties.ETag ?? session.Id.ToString("N")}\"") { Mirrors = mirrors }, supersede: profile.Options.Overwrite, CancellationToken.None);
         await sessions.DeleteAsync(session.Id, CancellationToken.None);

@@ -7,12 +7,12 @@ internal static class FilesSetup
     /// <summary>Streamed uploads (the write protocol), downloads and listings of <c>/v1/files</c>.</summary>
     public static WebApplicationBuilder AddFiles(this WebApplicationBuilder builder)
     {
-        var services = builder.Services;
-        services.AddSingleton<UploadAdmission>();
-        services.AddSingleton<FileWriter>();
-        services.AddSingleton<FileResponses>();
-        services.AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>();
-        services.AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();
+        builder.Services
+            .AddSingleton<UploadAdmission>()
+            .AddSingleton<FileWriter>()
+            .AddSingleton<FileResponses>()
+            .AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>()
+            .AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();
         return builder;
     }
 }

@@ -48,6 +48,7 @@ internal sealed partial class S3Backend : IDirectAccess
     public async Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken)
     {
         ValidateKey(key);
+        EnsureCanSign(key);
         if (grant.Length is < 0 or > S3Options.MaxSingleRequest)
             throw Rejected($"'{key}': a single upload takes 0 to {S3Options.MaxSingleRequest} bytes (asked for {grant.Length}); use a multipart upload.");
         var request = PresignRequest(key, HttpVerb.PUT, grant.ExpiresAt);
@@ -67,6 +68,7 @@ internal sealed partial class S3Backend : IDirectAccess
     public async Task<MultipartGrant> StartMultipartUploadAsync(string key, UploadGrant grant, long partSize, CancellationToken cancellationToken)
     {
         ValidateKey(key);
+        EnsureCanSign(key);
         // S3 takes parts of 5 MiB to 5 GiB (only the last may be smaller).
         if (partSize < MinPartSize || partSize > S3Options.MaxSingleRequest)
             throw Rejected($"'{key}': parts must hold {MinPartSize} to {S3Options.MaxSingleRequest} bytes (asked for {partSize}).");
@@ -201,10 +203,16 @@ internal sealed partial class S3Backend : IDirectAccess
         return (now + clamped).UtcDateTime;
     }
 
-    private async Task<Uri> SignAsync(GetPreSignedUrlRequest request, string key, CancellationToken cancellationToken)
+    /// <summary>Refuses before any request when the credentials found at start-up sign nothing (see <see cref="BackendCapabilities.Signing"/>).</summary>
+    private void EnsureCanSign(string key)
     {
         if (!Capabilities.Signing.Downloads)
             throw Rejected($"This backend cannot sign URLs for '{key}': it has no static keys and the default AWS credential chain found no credentials when it was built.");
+    }
+
+    private async Task<Uri> SignAsync(GetPreSignedUrlRequest request, string key, CancellationToken cancellationToken)
+    {
+        EnsureCanSign(key);
         // The async variant resolves (and refreshes) credentials from the chain without blocking a thread.
         var url = await SendAsync(_ => _client.GetPreSignedURLAsync(request), key, cancellationToken);
         return new Uri(url);
