@@ -28,6 +28,7 @@ internal sealed class ContractOperationFilter : IOperationFilter
         operation.Responses ??= [];
         Problem(operation, StatusCodes.Status500InternalServerError, "An unexpected failure (logged by the service).");
         Problem(operation, StatusCodes.Status503ServiceUnavailable, "The metadata store or a storage backend is unavailable; retry later.");
+        OperationContracts.Apply(operation, context);
         foreach (var (status, response) in operation.Responses)
         {
             if (status.Length != 3 || status[0] is not ('4' or '5') || response is not OpenApiResponse concrete) continue;
@@ -37,7 +38,6 @@ internal sealed class ContractOperationFilter : IOperationFilter
             };
         }
 
-        OperationContracts.Apply(operation, context);
         if (method == HttpMethods.Head)
             foreach (var response in operation.Responses.Values.OfType<OpenApiResponse>()) response.Content = null;
         operation.Description ??= operation.Summary;

@@ -28,6 +28,8 @@ internal static class OperationContracts
             };
             Header(operation, "201", "Location", "The record's URL.", required: true);
             Header(operation, "201", "ETag", "The record's entity tag.", required: true);
+            ContractOperationFilter.Problem(operation, StatusCodes.Status422UnprocessableEntity,
+                "The profile's transform refused the content (an image that does not decode, a decompression bomb).");
         },
         ["GetFile"] = (operation, _) =>
         {
