@@ -3,7 +3,7 @@ using FileService.Api.Files;
 using FileService.Storage;
 using FluentValidation;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 /// <summary>A direct upload the client asks to start: everything is checked against the profile before anything is signed.</summary>
 public sealed record CreateUploadRequest(
