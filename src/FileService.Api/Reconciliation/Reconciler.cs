@@ -1,6 +1,6 @@
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 using FileService.Storage;
 
 namespace FileService.Api.Reconciliation;
@@ -14,7 +14,7 @@ namespace FileService.Api.Reconciliation;
 /// </summary>
 internal sealed partial class Reconciler(
     ReconcilerStore store, JobLease lease, IFileStore files, IReplicaStore replicas, IBackendRegistry backends, ProfileCatalog profiles,
-    DirectUploads uploads, IOptions<ReconcilerOptions> options, TimeProvider clock, ILogger<Reconciler> logger)
+    DirectUploadProtocol uploads, IOptions<ReconcilerOptions> options, TimeProvider clock, ILogger<Reconciler> logger)
 {
     public const string LeaseName = "reconciler";
 

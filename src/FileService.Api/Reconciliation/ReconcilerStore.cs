@@ -1,6 +1,6 @@
 using Dapper;
 using FileService.Api.Metadata;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 
 namespace FileService.Api.Reconciliation;
 

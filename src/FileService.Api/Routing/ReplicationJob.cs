@@ -9,14 +9,14 @@ namespace FileService.Api.Routing;
 /// instances: each row is leased by an atomic UPDATE before it is copied, and the lease is renewed while the batch
 /// runs, so it can be short: work claimed by an instance that died waits only <c>Replication:LeaseSeconds</c>.
 /// </summary>
-internal sealed class ReplicationJob(IReplicaStore store, IBackendRegistry backends, IConfiguration configuration, TimeProvider clock,
+internal sealed class ReplicationJob(IReplicaStore store, IBackendRegistry backends, IOptions<ReplicationOptions> options, TimeProvider clock,
     ILogger<ReplicationJob> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var lease = TimeSpan.FromSeconds(configuration.GetValue("Replication:LeaseSeconds", 60.0));
-        var batch = configuration.GetValue("Replication:BatchSize", 20);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(configuration.GetValue("Replication:SweepSeconds", 5.0)));
+        var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+        var batch = options.Value.BatchSize;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepSeconds));
         do
         {
             try

@@ -6,7 +6,7 @@ using Dapper;
 using FileService.Api.Files;
 using FileService.Api.Metadata;
 using FileService.Api.Reconciliation;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 using FileService.IntegrationTests.Infrastructure;
 using FileService.Storage;
 using Microsoft.Extensions.DependencyInjection;

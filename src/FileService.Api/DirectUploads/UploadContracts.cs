@@ -1,12 +1,13 @@
+using System.Text.Json.Serialization;
 using FileService.Api.Files;
 using FileService.Storage;
 using FluentValidation;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 /// <summary>A direct upload the client asks to start: everything is checked against the profile before anything is signed.</summary>
 public sealed record CreateUploadRequest(
-    string? Profile, string? Name, string? ContentType, long Size, string? Sha256, string? Owner, Dictionary<string, string>? Metadata);
+    string? Profile, string Name, string ContentType, long Size, string? Sha256, string? Owner, Dictionary<string, string>? Metadata);
 
 public sealed class CreateUploadRequestValidator : AbstractValidator<CreateUploadRequest>
 {
@@ -20,7 +21,13 @@ public sealed class CreateUploadRequestValidator : AbstractValidator<CreateUploa
 }
 
 /// <summary>How to upload: one request, or numbered parts of <see cref="Multipart.PartSize"/> bytes (the last may be shorter).</summary>
-public sealed record CreateUploadResponse(Guid UploadId, Guid FileId, DateTimeOffset ExpiresAt, SignedRequest? Upload, MultipartInstructions? Multipart);
+/// <remarks>
+/// Exactly one of <c>upload</c> and <c>multipart</c> is sent: the other is left out rather than null, which OpenAPI 3.0
+/// cannot say of a reference to another schema.
+/// </remarks>
+public sealed record CreateUploadResponse(Guid UploadId, Guid FileId, DateTimeOffset ExpiresAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SignedRequest? Upload,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MultipartInstructions? Multipart);
 
 public sealed record MultipartInstructions(long PartSize, IReadOnlyList<SignedPart> Parts);
 
