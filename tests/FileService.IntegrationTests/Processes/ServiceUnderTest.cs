@@ -99,6 +99,9 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         return backend;
     }
 
+    /// <summary>An instant as this deployment's database stores it (SQLite: ISO-8601 UTC text, as the service writes it).</summary>
+    public object Timestamp(DateTimeOffset instant) => Postgres ? instant : instant.UtcDateTime.ToString("O");
+
     public async Task<DbConnection> OpenDatabaseAsync()
     {
         DbConnection connection = Postgres ? new NpgsqlConnection(Settings["ConnectionStrings:Metadata"]) : new SqliteConnection(Settings["ConnectionStrings:Metadata"]);
