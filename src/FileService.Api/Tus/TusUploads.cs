@@ -1,7 +1,10 @@
+using System.Security.Claims;
+using FileService.Api.Auth;
 using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using FileService.Api.Signing;
 using FileService.Api.Transforms;
 using FileService.Api.Uploads;
 using FileService.Storage;
@@ -16,8 +19,8 @@ namespace FileService.Api.Tus;
 /// </summary>
 public sealed class TusUploads(
     UploadAdmission admission, ProfileCatalog profiles, IBackendRegistry backends, IFileStore files, TusSessionStore sessions,
-    UploadSessionStore uploadSessions, DirectUploads directUploads, TusWriter writer, IOptions<TusOptions> options, TimeProvider clock,
-    ILogger<TusUploads> logger)
+    UploadSessionStore uploadSessions, DirectUploads directUploads, TusWriter writer, ServiceLinkSigner signer, IOptions<TusOptions> options,
+    TimeProvider clock, ILogger<TusUploads> logger)
 {
     /// <summary>The largest upload any profile accepts (<c>Tus-Max-Size</c>).</summary>
     public long MaxSize => profiles.All.Select(p => p.Options.MaxSize).DefaultIfEmpty(0).Max();
@@ -39,6 +42,25 @@ public sealed class TusUploads(
         return await CreateAsync(tenant, profile, fields, length, sha256, rawMetadata, cancellationToken);
 
         string? Field(string key) => metadata.TryGetValue(key, out var value) && value.Length > 0 ? value : null;
+    }
+
+    /// <summary>
+    /// <c>POST /v1/uploads</c> with <c>"protocol": "tus"</c>: a browser's server admits the upload with its key, and the
+    /// browser gets the upload URL and a token for that upload only.
+    /// </summary>
+    public async Task<CreateUploadResponse> PrepareAsync(ClaimsPrincipal caller, CreateUploadRequest request, Uri serviceBase,
+        CancellationToken cancellationToken)
+    {
+        var fields = new UploadFields
+        {
+            Profile = request.Profile, Name = request.Name, Owner = request.Owner, ContentType = request.ContentType!,
+            Metadata = request.Metadata ?? new(StringComparer.Ordinal), DeclaredLength = request.Size,
+        };
+        var profile = await admission.AdmitAsync(fields, cancellationToken);
+        var session = await CreateAsync(caller.Tenant(), profile, fields, request.Size, request.Sha256?.ToLowerInvariant(), null, cancellationToken);
+        var headers = new Dictionary<string, string> { [TusProtocol.UploadToken] = TusCaller.TokenFor(signer, session) };
+        var tus = new TusInstructions(new Uri(serviceBase, "v1/tus"), new Uri(serviceBase, $"v1/tus/{session.Id}"), headers);
+        return new CreateUploadResponse(session.Id, session.FileId, session.ExpiresAt, null, null, tus);
     }
 
     /// <summary>Creates an upload whose fields were admitted already (by <c>POST /v1/uploads</c>).</summary>
