@@ -71,8 +71,7 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
             if (read == 0) return new TusWriteResult(session.Received, null);
             if (appended + filled < session.Length)
             {
-                await StoreRemainderAsync(token);
-                return new TusWriteResult(appended + filled, null);
+                return new TusWriteResult(await StoreRemainderAsync(token), null);
             }
 
             // The last byte: out of 'open' first, so that neither the expiry job nor a termination can discard it mid-assembly.
@@ -102,7 +101,7 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
         }
 
         // Whole multiples of the alignment are appended; the rest becomes the tail, named by the offset it ends at.
-        async Task StoreRemainderAsync(CancellationToken storeToken)
+        async Task<long> StoreRemainderAsync(CancellationToken storeToken)
         {
             var aligned = (int)(filled / alignment * alignment);
             if (aligned > 0)
@@ -114,6 +113,7 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
             if (rest > 0) await TusTails.PutAsync(backend, session.Id, appended + rest, new ArraySegment<byte>(buffer, aligned, rest), storeToken);
             await AdvanceAsync(appended + rest, rest, storeToken);
             filled = 0;
+            return appended + rest;
         }
 
         async Task AdvanceAsync(long received, long tail, CancellationToken advanceToken)
