@@ -8,6 +8,8 @@ namespace FileService.Api.Tus;
 /// tus 1.0.0 at <c>/v1/tus</c> (core, creation, creation-with-upload, termination, expiration, checksum). Upload URLs
 /// are <c>/v1/tus/{uploadId}</c>, the id of the upload session. Who may call is decided per request (<see cref="TusCaller"/>):
 /// an API key, or a browser's upload token; so the group carries no authorization policy of its own.
+/// Bodies are declared in the summaries only: Accepts() would make routing answer a wrong Content-Type with a bare 415
+/// instead of the tus problem.
 /// </summary>
 public static class TusApi
 {
@@ -25,7 +27,6 @@ public static class TusApi
             .WithName(nameof(CreateTusUpload))
             .WithSummary("tus creation: Upload-Length and Upload-Metadata (filename, filetype, profile, owner, sha256) are admitted like any upload; with an application/offset+octet-stream body the first bytes come along (creation-with-upload).")
             .WithMetadata(new DisableRequestSizeLimitAttribute())
-            .Accepts<Stream>(TusProtocol.OffsetContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -40,7 +41,6 @@ public static class TusApi
             .WithName(nameof(AppendToTusUpload))
             .WithSummary("tus append at Upload-Offset (optionally checked against Upload-Checksum, sha1 or sha256); the last byte verifies the file and answers its id in FileService-File-Id.")
             .WithMetadata(new DisableRequestSizeLimitAttribute())
-            .Accepts<Stream>(TusProtocol.OffsetContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
