@@ -6,7 +6,7 @@ using FileService.Api.Metadata;
 using FileService.Api.Profiles;
 using FileService.Api.Signing;
 using FileService.Api.Transforms;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 using FileService.Storage;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +19,7 @@ namespace FileService.Api.Tus;
 /// </summary>
 public sealed class TusUploads(
     UploadAdmission admission, ProfileCatalog profiles, IBackendRegistry backends, IFileStore files, TusSessionStore sessions,
-    UploadSessionStore uploadSessions, DirectUploads directUploads, TusWriter writer, ServiceLinkSigner signer, IOptions<TusOptions> options,
+    UploadSessionStore uploadSessions, DirectUploadProtocol directUploads, TusWriter writer, ServiceLinkSigner signer, IOptions<TusOptions> options,
     TimeProvider clock, ILogger<TusUploads> logger)
 {
     /// <summary>The largest upload any profile accepts (<c>Tus-Max-Size</c>).</summary>
@@ -138,7 +138,7 @@ public sealed class TusUploads(
         }
         if (written.Completed is not { } stored) return (written.Received, null);
 
-        var failure = await DirectUploads.VerifyAsync(session.Key, session.Length, session.DeclaredSha256, record, profile, backend, stored,
+        var failure = await DirectUploadProtocol.VerifyAsync(session.Key, session.Length, session.DeclaredSha256, record, profile, backend, stored,
             CancellationToken.None);
         if (failure is not null)
         {

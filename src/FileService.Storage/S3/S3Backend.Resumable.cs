@@ -14,9 +14,9 @@ internal sealed partial class S3Backend : IResumableUploads
         ValidateKey(key);
         // The smallest part S3 takes, unless 10,000 of them cannot hold the object; whole MiB keeps the numbers readable.
         const long MiB = 1024 * 1024;
-        var partSize = Math.Max(S3Options.MinPartSize, (length + MaxParts - 1) / MaxParts + MiB - 1) / MiB * MiB;
+        var partSize = Math.Max(S3Options.MinPartSize, (length + S3Options.MaxParts - 1) / S3Options.MaxParts + MiB - 1) / MiB * MiB;
         if (partSize > S3Options.MaxSingleRequest)
-            throw new StorageException(StorageErrorKind.Rejected, Name, $"'{key}': {length} bytes exceed what {MaxParts} parts can hold.");
+            throw new StorageException(StorageErrorKind.Rejected, Name, $"'{key}': {length} bytes exceed what {S3Options.MaxParts} parts can hold.");
         await EnsureBucketAsync(cancellationToken);
         if (options.IfNotExists) await ThrowIfExistsAsync(key, cancellationToken);
         var initiate = new InitiateMultipartUploadRequest
@@ -74,7 +74,7 @@ internal sealed partial class S3Backend : IResumableUploads
 
     private async Task UploadResumablePartAsync(string key, string uploadId, int number, ArraySegment<byte> bytes, CancellationToken cancellationToken)
     {
-        if (number > MaxParts) throw Rejected($"'{key}': part {number} is past S3's {MaxParts} parts.");
+        if (number > S3Options.MaxParts) throw Rejected($"'{key}': part {number} is past S3's {S3Options.MaxParts} parts.");
         await using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
         var request = new UploadPartRequest
         {

@@ -1,7 +1,7 @@
 using Dapper;
 using FileService.Api.Metadata;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 public enum UploadSessionStatus { Open, Completing, Expiring }
 

@@ -3,7 +3,7 @@ using FileService.Api.Auth;
 using FileService.Api.Files;
 using FileService.Api.Hosting;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 public static class UploadsApi
 {
@@ -35,7 +35,7 @@ public static class UploadsApi
         return group;
     }
 
-    public static async Task<Created<CreateUploadResponse>> CreateUpload(CreateUploadRequest request, HttpContext context, DirectUploads uploads,
+    public static async Task<Created<CreateUploadResponse>> CreateUpload(CreateUploadRequest request, HttpContext context, DirectUploadProtocol uploads,
         Tus.TusUploads tus, CancellationToken cancellationToken)
     {
         var created = request.Protocol == "tus"
@@ -45,14 +45,14 @@ public static class UploadsApi
     }
 
     public static async Task<Results<Ok<FileResponse>, ProblemHttpResult>> CompleteUpload(string id, CompleteUploadRequest? request,
-        HttpContext context, DirectUploads uploads, FileResponses responses, CancellationToken cancellationToken)
+        HttpContext context, DirectUploadProtocol uploads, FileResponses responses, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
-        var record = await uploads.CompleteAsync(context.User, uploadId, request?.Parts ?? [], FileLinks.ServiceBase(context.Request), cancellationToken);
+        var record = await uploads.CompleteAsync(context.User, uploadId, request?.Parts ?? [], cancellationToken);
         return TypedResults.Ok(responses.From(record));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> AbortUpload(string id, ClaimsPrincipal user, DirectUploads uploads,
+    public static async Task<Results<NoContent, ProblemHttpResult>> AbortUpload(string id, ClaimsPrincipal user, DirectUploadProtocol uploads,
         CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());

@@ -2,7 +2,7 @@ using FileService.Api.Files;
 using FileService.Storage;
 using FluentValidation;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 /// <summary>A direct upload the client asks to start: everything is checked against the profile before anything is signed.</summary>
 /// <param name="Protocol"><c>direct</c> (default: signed requests to the store) or <c>tus</c> (a tus upload through the service).</param>
