@@ -7,6 +7,7 @@ using FileService.Api.Profiles;
 using FileService.Api.Routing;
 using FileService.Api.Signing;
 using FileService.Api.Transforms;
+using FileService.Api.Tus;
 using FileService.Api.Usage;
 
 var command = ServiceCommands.Find(args);
@@ -23,6 +24,7 @@ builder.AddSigning();
 builder.AddTransforms();
 builder.AddFiles();
 builder.AddDirectUploads();
+builder.AddTus();
 builder.AddBrowserCors();
 builder.AddApiKeyAuth();
 builder.AddHealth();
@@ -43,6 +45,7 @@ app.MapHealth();
 app.MapFiles();
 app.MapProfiles();
 app.MapUploads();
+app.MapTus();
 app.MapUsage();
 app.MapLinks();
 
