@@ -1,10 +1,8 @@
-using System.Net.Http.Headers;
 using Dapper;
 using FileService.Api.Auth;
 using FileService.Api.Metadata;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FileService.IntegrationTests.Infrastructure;
 
