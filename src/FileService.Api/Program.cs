@@ -3,8 +3,11 @@ using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using FileService.Api.Quotas;
+using FileService.Api.RateLimiting;
 using FileService.Api.Routing;
 using FileService.Api.Signing;
+using FileService.Api.Telemetry;
 using FileService.Api.Transforms;
 using FileService.Api.Uploads;
 using FileService.Api.Usage;
@@ -23,13 +26,16 @@ if (command is not null) builder.Services.Configure<ConsoleLoggerOptions>(option
 
 builder.AddEmbeddedDefaults();
 builder.AddHosting();
+builder.AddTelemetry();
 builder.AddErrorHandling();
 builder.AddMetadata();
+builder.AddQuotas();
 builder.AddFiles();
 builder.AddBackendRouting();
 builder.AddTransforms();
 builder.AddDirectUploads();
 builder.AddApiKeyAuth();
+builder.AddRateLimits();
 builder.AddHealth();
 builder.AddOpenApiDocument();
 
@@ -45,6 +51,8 @@ app.UseStatusCodePages();
 app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTelemetry();
+app.UseRateLimiter();
 
 app.MapOpenApiDocument();
 app.MapHealth();

@@ -18,6 +18,7 @@ public static partial class FileEndpoints
             return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
         if (record is null) return Problem(ApiProblem.FileNotFound);
+        Telemetry.FileServiceMetrics.Tag(record);
 
         if (redirect ?? links.RedirectsDownloads(record))
         {
@@ -31,7 +32,8 @@ public static partial class FileEndpoints
         var headers = ContentHeaders.Of(record, disposition ?? "attachment", decompress);
         var read = await ContentDelivery.OpenAsync(context, headers, async (range, ct) =>
         {
-            var opened = await OpenAnyCopyAsync(record, range, backends, logger, ct);
+            var opened = await OpenAnyCopyAsync(record, range, backends, logger, ct) is { } read
+                ? Telemetry.FileServiceMetrics.CountDownload(read, record.Profile, record.Backend) : null;
             return opened is null || !decompress ? opened : new ObjectReadResult(opened.Properties, Transforms.GzipDelivery.Decompress(opened.Content), null);
         }, cancellationToken);
         if (read.Problem is { } problem)
@@ -57,6 +59,7 @@ public static partial class FileEndpoints
         }
         catch (StorageException e) when (e.IsTransient)
         {
+            Telemetry.FileServiceMetrics.StoreFailure(record.Backend, e.Kind);
             foreach (var replica in record.Replicas.Where(r => r.Status == ReplicaStatus.Ready && backends.Contains(r.Backend)))
             {
                 try

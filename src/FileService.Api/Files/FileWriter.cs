@@ -4,6 +4,7 @@ using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
 using FileService.Api.Routing;
+using FileService.Api.Telemetry;
 using FileService.Api.Transforms;
 using FileService.Storage;
 
@@ -25,6 +26,7 @@ public sealed class FileWriter(
     public async Task<FileRecord> WriteAsync(ClaimsPrincipal caller, UploadFields fields, Stream body, Func<Task>? afterWrite,
         CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var profile = await admission.AdmitAsync(fields, cancellationToken);
 
         // Read the first bytes before touching anything: an empty body is refused without a row or an object.
@@ -44,6 +46,8 @@ public sealed class FileWriter(
         var target = BackendRouter.Route(profile.Options, fields.Name!, storedType, fields.DeclaredLength);
         var candidates = circuits.Usable([target.Backend, .. target.Backups]);
         var (attempt, backend, record) = await ClaimOnFirstReachableAsync(caller.Tenant(), profile, fields, candidates, cancellationToken);
+        metered.QuotaLimit = record.ReservedBytes + record.QuotaHeadroom;
+        FileServiceMetrics.Tag(record);
         var objectWritten = false;
         try
         {
@@ -76,6 +80,7 @@ public sealed class FileWriter(
                     if (attempt + 1 >= candidates.Count || !replayable.TryRewind()) throw;
                     logger.LogWarning("Writing {FileId} to {Backend} failed ({Kind}); failing over to {Backup}",
                         record.Id, backend.Name, e.Kind, candidates[attempt + 1]);
+                    FileServiceMetrics.Failover(backend.Name, candidates[attempt + 1]);
                     backend = backends.Get(candidates[attempt + 1]);
                     await replicas.MoveToBackendAsync(record.Id, backend.Name, cancellationToken);
                     record = record with { Backend = backend.Name };
@@ -97,10 +102,14 @@ public sealed class FileWriter(
                     Mirrors = mirrors, OriginalSize = metered.BytesRead, ContentEncoding = transformed.ContentEncoding,
                     ContentType = transformed.ContentType == fields.ContentType ? null : transformed.ContentType,
                 };
-            return await files.MarkReadyAsync(record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
+            var ready = await files.MarkReadyAsync(record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
+            FileServiceMetrics.Uploaded(profile.Name, backend.Name, "stream", "ok", metered.BytesRead, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return ready;
         }
         catch (Exception e)
         {
+            FileServiceMetrics.Uploaded(profile.Name, backend.Name, "stream", e is ApiException ? "rejected" : "failed", metered.BytesRead,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started));
             await UndoAsync(record, backend, objectWritten, profile.Options.Overwrite, e);
             if (e is StorageException { Kind: StorageErrorKind.AlreadyExists }) throw new ApiException(ApiProblem.KeyConflict);
             throw;

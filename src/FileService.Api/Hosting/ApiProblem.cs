@@ -50,6 +50,10 @@ public sealed record ApiProblem(int Status, string Code, string Title, string? D
     public static readonly ApiProblem BackendUnavailable = new(503, "backend-unavailable", "The storage backend is unavailable; retry later.");
     public static readonly ApiProblem BackendFailed = new(502, "backend-failed", "The storage backend failed the operation.");
     public static readonly ApiProblem ContentMissing = new(502, "content-missing", "The file's bytes are missing from the storage backend.");
+    // platform (issue 13)
+    public static readonly ApiProblem QuotaExceeded = new(507, "quota-exceeded", "The upload would exceed the tenant's storage quota.");
+    public static readonly ApiProblem RateLimited = new(429, "rate-limited", "Too many requests; retry after the time in Retry-After.");
+    public static readonly ApiProblem ExpiredApiKey = new(401, "expired-api-key", "The API key has expired; create a new one.");
 }
 
 /// <summary>Thrown where a handler cannot return a result directly (deep in the upload pipeline); mapped by the exception handler.</summary>
