@@ -21,10 +21,15 @@ internal static class FileServiceMetrics
         "Bytes of client uploads, by profile, backend, path (stream, direct) and outcome (ok, rejected, failed).");
     private static readonly Counter<long> DownloadBytes = Meter.CreateCounter<long>("fileservice.download.bytes", "By",
         "Bytes sent to clients by GET /v1/files/{id}/content, by profile, backend and outcome (ok, aborted).");
-    private static readonly Histogram<double> UploadDuration = Meter.CreateHistogram<double>("fileservice.upload.duration", "s",
-        "Time from the start of an upload to its answer, by profile, backend, path and outcome.");
-    private static readonly Histogram<double> DownloadDuration = Meter.CreateHistogram<double>("fileservice.download.duration", "s",
-        "Time to stream a download's body, by profile, backend and outcome.");
+    // Seconds, from a small file's few milliseconds to a large one's minutes (the SDK's default buckets are for milliseconds).
+    private static readonly InstrumentAdvice<double> DurationBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    };
+    private static readonly Histogram<double> UploadDuration = Meter.CreateHistogram("fileservice.upload.duration", "s",
+        "Time from the start of an upload to its answer, by profile, backend, path and outcome.", tags: null, DurationBuckets);
+    private static readonly Histogram<double> DownloadDuration = Meter.CreateHistogram("fileservice.download.duration", "s",
+        "Time to stream a download's body, by profile, backend and outcome.", tags: null, DurationBuckets);
     private static readonly Counter<long> StoreRequests = Meter.CreateCounter<long>("fileservice.store.requests", "{request}",
         "Writes to storage backends, by backend and outcome (ok, error).");
     private static readonly Counter<long> StoreFailures = Meter.CreateCounter<long>("fileservice.store.failures", "{failure}",

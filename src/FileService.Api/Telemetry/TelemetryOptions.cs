@@ -14,6 +14,12 @@ public sealed class MetricsOptions
     /// </summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// When set, <c>/metrics</c> answers only on this port (list it in ASPNETCORE_HTTP_PORTS too), so a Service or ingress
+    /// that forwards the API port never exposes it. Unset: on every port.
+    /// </summary>
+    public int? Port { get; set; }
+
     /// <summary>How often the gauges read from the metadata store (open upload sessions, replication backlog) are refreshed, in seconds. Default 15.</summary>
     public double SampleSeconds { get; set; } = 15;
 }

@@ -12,7 +12,9 @@ internal static class TelemetrySetup
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
-            .Validate(o => o.SampleSeconds is > 0 and <= 3600, "Metrics:SampleSeconds must be between 1 and 3600 seconds.").ValidateOnStart();
+            .Validate(o => o.SampleSeconds is > 0 and <= 3600, "Metrics:SampleSeconds must be between 1 and 3600 seconds.")
+            .Validate(o => o.Port is null or > 0 and < 65536, "Metrics:Port must be a TCP port (1-65535), or unset to serve /metrics on every port.")
+            .ValidateOnStart();
         var options = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
         if (!options.Enabled) return builder;
 
@@ -56,7 +58,9 @@ internal static class TelemetrySetup
             return next(context);
         });
         var options = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
-        if (options is { Enabled: true, Prometheus: true }) app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        if (options is not { Enabled: true, Prometheus: true }) return app;
+        var scraping = app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
+        if (options.Port is { } port) scraping.RequireHost($"*:{port}");
         return app;
     }
 
