@@ -40,6 +40,16 @@ public sealed class PlatformFactory(IReadOnlyDictionary<string, string?> setting
 
     public async Task<HttpClient> ClientForAsync(string tenant, params string[] scopes) => (await KeyedClientAsync(tenant, scopes)).Client;
 
+    /// <summary>A client without CreateClient's redirect handler, which buffers request bodies (to resend them) and would hide a stalled one.</summary>
+    public async Task<HttpClient> StreamingClientForAsync(string tenant)
+    {
+        var (_, key) = await Services.GetRequiredService<ApiKeyStore>().CreateAsync(tenant, [Scopes.FilesWrite], "test", CancellationToken.None);
+        var client = CreateDefaultClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+
     /// <summary>SQLite and LocalDisk in <paramref name="folder"/>, with one profile of the given name on backend <c>store</c>.</summary>
     public static Dictionary<string, string?> Embedded(string folder, string profile = "media")
     {
