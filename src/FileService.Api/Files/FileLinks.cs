@@ -12,9 +12,10 @@ public sealed record FileUrlResponse(Uri Url, DateTimeOffset? ExpiresAt);
 /// Hands out download URLs: the public (CDN) URL for public profiles whose backend has one, otherwise a URL signed by
 /// the backend's store, otherwise a link signed by the service itself. A private file never gets an unsigned URL.
 /// </summary>
-public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, ServiceLinkSigner signer, TimeProvider clock)
+public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, DirectAccessResolver access, TimeProvider clock)
 {
-    public FileUrlResponse For(FileRecord record, TimeSpan? expiresIn, string disposition, Uri serviceBase)
+    public async Task<FileUrlResponse> ForAsync(FileRecord record, TimeSpan? expiresIn, string disposition, Uri serviceBase,
+        CancellationToken cancellationToken)
     {
         var profile = profiles.Find(record.Profile)?.Options ?? new ProfileOptions();
         var backend = backends.Get(record.Backend);
@@ -23,9 +24,7 @@ public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends
 
         var expiresAt = clock.GetUtcNow() + (expiresIn ?? profile.UrlExpiry);
         var grant = new DownloadGrant(expiresAt, record.ContentType, ContentDispositions.For(disposition, record.Name));
-        var url = (backend as IDirectAccess)?.PresignDownload(record.Key, grant)
-            ?? new ServiceSignedAccess(backend, signer, serviceBase).PresignDownload(record.Key, grant);
-        return new FileUrlResponse(url, expiresAt);
+        return new FileUrlResponse(await access.PresignDownloadAsync(backend, record.Key, grant, serviceBase, cancellationToken), expiresAt);
     }
 
     /// <summary>

@@ -79,7 +79,8 @@ public static class LinksApi
         }
         if (body.BytesRead != length)
         {
-            await backend.DeleteAsync(key, CancellationToken.None);
+            using var undo = UndoDeadline.Start();
+            await backend.DeleteAsync(key, undo.Token);
             return Problem(ApiProblem.InvalidRequest.WithDetail($"This link takes exactly {length} bytes; {body.BytesRead} arrived."));
         }
         if (stored.ETag is { } etag) request.HttpContext.Response.Headers.ETag = $"\"{etag}\"";

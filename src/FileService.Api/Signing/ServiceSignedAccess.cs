@@ -1,25 +1,35 @@
 using FileService.Api.Files;
+using FileService.Api.Hosting;
 using FileService.Storage;
 
 namespace FileService.Api.Signing;
 
 /// <summary>
-/// Direct access for a backend that cannot sign (local disk; GCS without a signing key for downloads): the service
-/// signs links to itself, and its link endpoints stream the bytes to and from the backend. Browsers see the same
-/// flow as with a cloud store; the bytes pass through the service.
+/// Direct access for a backend whose store cannot sign (local disk; GCS without a signing key for downloads; S3 or Azure
+/// without signing credentials): the service signs links to itself, and its link endpoints stream the bytes to and from
+/// the backend. Browsers see the same flow as with a cloud store; the bytes pass through the service.
 /// </summary>
-public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri serviceBase) : IDirectAccess
+/// <param name="serviceBase">The service's URL as clients reach it; <c>null</c> for access that signs nothing (clean-up).</param>
+public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri? serviceBase) : IDirectAccess
 {
     public const string DownloadPurpose = "download";
     public const string UploadPurpose = "upload";
 
+    /// <summary>
+    /// Parts are objects of their own on the backend (<see cref="PartKey"/>), so any size will do; the part count keeps
+    /// the 10,000 of S3, which keeps part keys five digits long and the links a client gets at once bounded.
+    /// </summary>
+    public static readonly MultipartLimits Limits = new(1, long.MaxValue, 1, 10_000);
+
     /// <summary>Where the parts of a service-proxied multipart upload wait until completion.</summary>
     public static string PartKey(string uploadId, int number) => $".uploads/{uploadId}/{number:D5}";
 
-    public long MinPartSize => 1;
-
+    /// <summary>A link to the service's download endpoint; signing it is local, so it never waits.</summary>
     public Uri PresignDownload(string key, DownloadGrant grant) =>
         Link("v1/links/downloads/", signer.Sign(DownloadPurpose, [backend.Name, key, grant.ContentType, grant.ContentDisposition], grant.ExpiresAt));
+
+    public Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken) =>
+        Task.FromResult<Uri?>(PresignDownload(key, grant));
 
     public Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken) =>
         Task.FromResult(UploadRequest(key, grant.Length, grant, grant.IfNotExists));
@@ -45,7 +55,9 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
             ContentType = grant.ContentType, CacheControl = grant.CacheControl, ContentDisposition = grant.ContentDisposition,
             Metadata = grant.Metadata, IfNotExists = grant.IfNotExists, Length = grant.Length,
         }, cancellationToken);
-        await AbortMultipartUploadAsync(key, uploadId, CancellationToken.None);
+        // The parts are no longer needed once the object is whole, whatever the caller's token does now.
+        using var undo = UndoDeadline.Start();
+        await AbortMultipartUploadAsync(key, uploadId, undo.Token);
     }
 
     // A signed link cannot be revoked: it expires with the session (one hour).
@@ -64,7 +76,8 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
             [backend.Name, key, length.ToString(), grant.ContentType, ifNotExists ? "create" : "put"], grant.ExpiresAt)),
         new Dictionary<string, string> { ["Content-Type"] = grant.ContentType });
 
-    private Uri Link(string path, string token) => new(serviceBase, path + token);
+    private Uri Link(string path, string token) =>
+        new(serviceBase ?? throw new InvalidOperationException("This access was made for clean-up and signs no links."), path + token);
 
     /// <summary>The part objects of an upload, read one after another as one stream.</summary>
     private sealed class JoinedObjectStream(IStorageBackend backend, IReadOnlyList<string> keys) : ForwardReadStream
