@@ -125,6 +125,7 @@ public sealed class DirectUploadProtocol(
         var ready = await files.MarkReadyAsync(record.Id, new StoredContent(properties.Length, session.DeclaredSha256,
             $"\"{properties.ETag ?? session.Id.ToString("N")}\"") { Mirrors = mirrors }, supersede: profile.Options.Overwrite, CancellationToken.None);
         await sessions.DeleteAsync(session.Id, CancellationToken.None);
+        Telemetry.FileServiceMetrics.Uploaded(ready.Profile, ready.Backend, "direct", "ok", ready.Size, clock.GetUtcNow() - session.CreatedAt);
         return ready;
     }
 
