@@ -1,5 +1,5 @@
 using FileService.Api.Auth;
-using FileService.Api.DirectUploads;
+using FileService.Api.Signing;
 using FileService.Storage;
 
 namespace FileService.Api.Profiles;
@@ -26,16 +26,21 @@ public static class ProfilesApi
         return group;
     }
 
-    public static Ok<IReadOnlyList<ProfileResponse>> ListProfiles(ProfileCatalog catalog, IOptions<StorageOptions> storage, IBackendRegistry backends)
+    public static Ok<IReadOnlyList<ProfileResponse>> ListProfiles(ProfileCatalog catalog, IOptions<StorageOptions> storage, IBackendRegistry backends,
+        DirectAccessResolver signing)
     {
         IReadOnlyList<ProfileResponse> profiles = catalog.All.Select(p => new ProfileResponse(
             p.Name, p.Options.Backend, p.Options.Location, p.Options.Visibility.ToString(), p.Options.Overwrite, p.Options.MaxSize,
             p.Options.AllowedContentTypes, p.Options.CacheControl,
             p.Name.Equals(storage.Value.DefaultProfile, StringComparison.OrdinalIgnoreCase),
             new UploadLimits(p.Options.MaxSize, p.Options.AllowedContentTypes, p.Options.MultipartThreshold,
-                // The part size POST /v1/uploads starts from; stores that cannot sign (local disk) take any part size.
-                (backends.Contains(p.Options.Backend) ? backends.Get(p.Options.Backend).Capabilities.Multipart : MultipartLimits.Any)
-                    .PartSizeFor(0, p.Options.PartSize)))).ToList();
+                // The part size POST /v1/uploads starts from, after the minimums of whoever signs the parts.
+                PartSizeFor(p.Options, backends, signing)))).ToList();
         return TypedResults.Ok(profiles);
     }
+
+    private static long PartSizeFor(ProfileOptions profile, IBackendRegistry backends, DirectAccessResolver signing) =>
+        backends.Contains(profile.Backend)
+            ? signing.ForGranted(backends.Get(profile.Backend), multipart: true).Limits.PartSizeFor(0, profile.PartSize)
+            : profile.PartSize;
 }
