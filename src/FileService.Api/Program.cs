@@ -23,6 +23,7 @@ if (command is not null) builder.Services.Configure<ConsoleLoggerOptions>(option
 
 builder.AddEmbeddedDefaults();
 builder.AddHosting();
+builder.AddTrustedHosts();
 builder.AddErrorHandling();
 builder.AddMetadata();
 builder.AddFiles();
@@ -40,6 +41,7 @@ if (command is [BackendsCommand.Name, .. var backendsArgs]) return await Backend
 await app.MigrateMetadataAsync();
 await app.Services.GetRequiredService<ServiceLinkSigner>().LoadSecretAsync(CancellationToken.None);
 
+app.UseTrustedHosts();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();

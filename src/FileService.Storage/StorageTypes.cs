@@ -5,7 +5,20 @@ namespace FileService.Storage;
 /// <see cref="ObjectWriteOptions.IfNotExists"/> is enforced atomically by the store itself
 /// (rather than by a check-then-write that two writers can race).
 /// </param>
-public sealed record BackendCapabilities(bool ConditionalCreate);
+public sealed record BackendCapabilities(bool ConditionalCreate)
+{
+    /// <summary>Longest key the store takes, in UTF-8 bytes (S3, GCS: 1024), or in UTF-16 characters when <see cref="KeyLimitInCharacters"/> (Azure: 1024).</summary>
+    public int MaxKeyLength { get; init; } = 1024;
+
+    /// <summary>Whether <see cref="MaxKeyLength"/> counts characters rather than UTF-8 bytes.</summary>
+    public bool KeyLimitInCharacters { get; init; }
+
+    /// <summary>
+    /// Longest segment between slashes, in UTF-8 bytes, including whatever the backend adds for its own temporary or
+    /// sidecar files (local disk: 255 less the sidecar's ".json"); <c>null</c> when segments are not limited.
+    /// </summary>
+    public int? MaxSegmentBytes { get; init; }
+}
 
 /// <summary>How an object is written.</summary>
 public sealed record ObjectWriteOptions

@@ -13,7 +13,7 @@ public static partial class FileEndpoints
         string? disposition, bool? redirect, HttpContext context, IFileStore files, IBackendRegistry backends, FileLinks links,
         ILogger<FileWriter> logger, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         if (disposition is not (null or "inline" or "attachment"))
             return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
@@ -28,7 +28,8 @@ public static partial class FileEndpoints
 
         // A gzip-stored file goes as is to clients that accept gzip, and is decompressed on the fly for the others.
         var decompress = record.ContentEncoding == "gzip" && !AcceptsGzip(context.Request);
-        var headers = ContentHeaders.Of(record, disposition ?? "attachment", decompress);
+        // Active types (HTML, SVG...) are attachments whatever the request asks: they would run on the API's origin.
+        var headers = ContentHeaders.Of(record, ContentPolicy.Disposition(links.ProfileOf(record), record.ContentType, disposition), decompress);
         var read = await ContentDelivery.OpenAsync(context, headers, async (range, ct) =>
         {
             var opened = await OpenAnyCopyAsync(record, range, backends, logger, ct);
@@ -36,6 +37,9 @@ public static partial class FileEndpoints
         }, cancellationToken);
         if (read.Problem is { } problem)
         {
+            // Deleted (or being deleted) while it was being opened: the file is gone, not broken.
+            if (problem == ApiProblem.ContentMissing && await files.GetAsync(record.Tenant, record.Id, CancellationToken.None) is not { } current)
+                return Problem(ApiProblem.FileNotFound);
             if (problem == ApiProblem.ContentMissing)
                 logger.LogError("File {FileId} is ready but its object {Key} is missing from {Backend}", record.Id, record.Key, record.Backend);
             return Problem(problem);
@@ -75,7 +79,7 @@ public static partial class FileEndpoints
     public static async Task<Results<Ok<FileUrlResponse>, ProblemHttpResult>> CreateFileUrl(string id, FileUrlRequest? request,
         HttpContext context, IFileStore files, FileLinks links, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         if (request?.Disposition is not (null or "inline" or "attachment"))
             return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
@@ -98,13 +102,17 @@ public sealed record ContentHeaders(string ContentType, long Size, string? ETag,
     /// <summary>False for a representation made on the fly (decompressed): its byte offsets cannot be read from the store.</summary>
     public bool RangesAllowed { get; init; } = true;
 
+    /// <summary>Whether the response carries the sandboxing CSP: always, except on the operator's separate content origin.</summary>
+    public bool Sandboxed { get; init; } = true;
+
     /// <summary>The file's representation: as stored, or decompressed (the client's own bytes, whose ETag is their SHA-256).</summary>
+    /// <remarks>A stored type that does not parse (rows older than the media-type parser) is served as application/octet-stream.</remarks>
     public static ContentHeaders Of(FileRecord record, string disposition, bool decompress = false) => decompress
-        ? new(record.ContentType, record.OriginalSize ?? record.Size, $"\"{record.Sha256}\"", record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
+        ? new(MediaType.Servable(record.ContentType), record.OriginalSize ?? record.Size, $"\"{record.Sha256}\"", record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
         {
             RangesAllowed = false,
         }
-        : new(record.ContentType, record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
+        : new(MediaType.Servable(record.ContentType), record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
         {
             ContentEncoding = record.ContentEncoding,
         };
@@ -126,8 +134,9 @@ public sealed record ContentHeaders(string ContentType, long Size, string? ETag,
         response.Headers.AcceptRanges = RangesAllowed ? "bytes" : "none";
         if (ContentEncoding is not null) response.Headers.ContentEncoding = ContentEncoding;
         response.Headers.ContentDisposition = ContentDisposition;
-        // Never let a browser second-guess the stored type (user content served from the API's origin).
+        // Never let a browser second-guess the stored type, nor run what it renders (user content on the API's origin).
         response.Headers.XContentTypeOptions = "nosniff";
+        if (Sandboxed) response.Headers.ContentSecurityPolicy = ContentPolicy.Sandbox;
     }
 }
 

@@ -12,21 +12,33 @@ public sealed record FileUrlResponse(Uri Url, DateTimeOffset? ExpiresAt);
 /// Hands out download URLs: the public (CDN) URL for public profiles whose backend has one, otherwise a URL signed by
 /// the backend's store, otherwise a link signed by the service itself. A private file never gets an unsigned URL.
 /// </summary>
-public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, ServiceLinkSigner signer, TimeProvider clock)
+public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, ServiceLinkSigner signer, IOptions<LinksOptions> options,
+    TimeProvider clock)
 {
+    /// <summary>
+    /// A link to <paramref name="record"/>. <paramref name="disposition"/> is what the client asked for: active types
+    /// are attachments whatever it asks (<see cref="ContentPolicy"/>), except on the operator's separate content origin.
+    /// </summary>
     public FileUrlResponse For(FileRecord record, TimeSpan? expiresIn, string disposition, Uri serviceBase)
     {
-        var profile = profiles.Find(record.Profile)?.Options ?? new ProfileOptions();
+        var profile = ProfileOf(record);
         var backend = backends.Get(record.Backend);
         if (PublicUrlOf(profile, backend, record.Key) is { } publicUrl)
             return new FileUrlResponse(publicUrl, null);
 
         var expiresAt = clock.GetUtcNow() + (expiresIn ?? profile.UrlExpiry);
-        var grant = new DownloadGrant(expiresAt, record.ContentType, ContentDispositions.For(disposition, record.Name));
-        var url = (backend as IDirectAccess)?.PresignDownload(record.Key, grant)
-            ?? new ServiceSignedAccess(backend, signer, serviceBase).PresignDownload(record.Key, grant);
+        var type = MediaType.Servable(record.ContentType);
+        var grant = new DownloadGrant(expiresAt, type, ContentDispositions.For(ContentPolicy.Disposition(profile, type, disposition), record.Name));
+        if ((backend as IDirectAccess)?.PresignDownload(record.Key, grant) is { } storeSigned) return new FileUrlResponse(storeSigned, expiresAt);
+
+        // Served by the service itself: an active type asked inline goes to the content origin when there is one.
+        var contentOrigin = disposition == "inline" && !ContentPolicy.IsPassive(profile, type) && options.Value.ContentBaseUrl is not null;
+        var url = new ServiceSignedAccess(backend, signer, contentOrigin ? options.Value.ContentBaseUrl! : serviceBase)
+            .PresignFileDownload(record, disposition, contentOrigin, expiresAt);
         return new FileUrlResponse(url, expiresAt);
     }
+
+    public ProfileOptions ProfileOf(FileRecord record) => profiles.Find(record.Profile)?.Options ?? new ProfileOptions();
 
     /// <summary>
     /// The unsigned public URL of an object of a public profile: the profile's CDN domain, else the backend's
@@ -44,6 +56,12 @@ public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends
 
     public bool RedirectsDownloads(FileRecord record) => profiles.Find(record.Profile)?.Options.Delivery == Delivery.Redirect;
 
-    /// <summary>The service's own base URL as the client reached it (links to the service are built on it).</summary>
-    public static Uri ServiceBase(HttpRequest request) => new($"{request.Scheme}://{request.Host}{request.PathBase}/");
+    /// <summary>
+    /// The service's own base URL: <c>Links:BaseUrl</c> when set; otherwise as the client reached it, a Host that has
+    /// passed host filtering (<c>AllowedHosts</c>) and, behind a known proxy, <c>X-Forwarded-*</c>.
+    /// </summary>
+    public static Uri ServiceBase(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetService<IOptions<LinksOptions>>()?.Value.BaseUrl is { } configured
+            ? new Uri(configured.AbsoluteUri.TrimEnd('/') + "/")
+            : new($"{request.Scheme}://{request.Host}{request.PathBase}/");
 }

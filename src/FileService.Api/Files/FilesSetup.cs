@@ -14,6 +14,7 @@ internal static class FilesSetup
         services.AddSingleton<IValidateOptions<StorageOptions>, ProfileOptionsValidator>();
         services.AddSingleton<ProfileCatalog>();
         services.AddSingleton<UploadAdmission>();
+        services.AddSingleton<RetiredKeys>();
         services.AddSingleton<FileWriter>();
         services.AddSingleton<FileResponses>();
         services.AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>();

@@ -17,7 +17,7 @@ namespace FileService.Api.Uploads;
 /// </summary>
 public sealed class DirectUploads(
     UploadAdmission admission, ProfileCatalog profiles, IBackendRegistry backends, IFileStore files, UploadSessionStore sessions,
-    ServiceLinkSigner signer, TimeProvider clock, ILogger<DirectUploads> logger)
+    ServiceLinkSigner signer, RetiredKeys retired, TimeProvider clock, ILogger<DirectUploads> logger)
 {
     private const int MaxParts = 10_000; // S3's limit; the strictest of the stores
     private const long PartAlignment = 256 * 1024; // GCS resumable chunks are multiples of 256 KiB
@@ -38,10 +38,11 @@ public sealed class DirectUploads(
         {
             var expiresAt = clock.GetUtcNow() + SessionLifetime;
             var grant = Grant(record, profile, request.Size, expiresAt);
-            var access = AccessFor(backend, serviceBase);
+            var sessionId = Guid.CreateVersion7();
+            var access = AccessFor(backend, serviceBase, sessionId);
             var session = new UploadSession
             {
-                Id = Guid.CreateVersion7(), FileId = record.Id, Tenant = record.Tenant, Backend = backend.Name, Key = record.Key,
+                Id = sessionId, FileId = record.Id, Tenant = record.Tenant, Backend = backend.Name, Key = record.Key,
                 DeclaredSize = request.Size, DeclaredSha256 = request.Sha256?.ToLowerInvariant(), PartCount = 1, ExpiresAt = expiresAt,
             };
             if (request.Size <= profile.Options.MultipartThreshold)
@@ -85,7 +86,7 @@ public sealed class DirectUploads(
             }
             try
             {
-                await AccessFor(backend, serviceBase).CompleteMultipartUploadAsync(session.Key, backendUploadId,
+                await AccessFor(backend, serviceBase, session.Id).CompleteMultipartUploadAsync(session.Key, backendUploadId,
                     parts.OrderBy(p => p.Number).ToList(), Grant(record, profile, session.DeclaredSize, session.ExpiresAt), cancellationToken);
             }
             catch (StorageException e) when (e.Kind is StorageErrorKind.Rejected or StorageErrorKind.NotFound or StorageErrorKind.PreconditionFailed)
@@ -142,9 +143,12 @@ public sealed class DirectUploads(
 
     private async Task DiscardAsync(UploadSession session, FileRecord? record, IStorageBackend backend, bool deleteObject)
     {
+        // A store-signed PUT cannot be revoked everywhere (S3, Azure SAS): until it expires, whatever it writes lands
+        // under a key no other file gets, and is removed once the grant is dead (RetiredKeys.SweepAsync).
+        if (deleteObject) await retired.RetireAsync(session.Backend, session.Key, session.ExpiresAt, CancellationToken.None);
         if (session.BackendUploadId is { } backendUploadId)
         {
-            var access = AccessFor(backend, new Uri("http://unused/"));
+            var access = AccessFor(backend, new Uri("http://unused/"), session.Id);
             try
             {
                 // Best effort: the pending record and the object go regardless, and what the grant still allows expires.
@@ -193,13 +197,13 @@ public sealed class DirectUploads(
         return null;
     }
 
-    private IDirectAccess AccessFor(IStorageBackend backend, Uri serviceBase) =>
-        backend as IDirectAccess ?? new ServiceSignedAccess(backend, signer, serviceBase);
+    private IDirectAccess AccessFor(IStorageBackend backend, Uri serviceBase, Guid session) =>
+        backend as IDirectAccess ?? new ServiceSignedAccess(backend, signer, serviceBase, session);
 
     private static UploadGrant Grant(FileRecord record, Profile profile, long size, DateTimeOffset expiresAt) => new()
     {
         ExpiresAt = expiresAt, ContentType = record.ContentType, Length = size, CacheControl = profile.Options.CacheControl,
-        ContentDisposition = ContentDispositions.For("inline", record.Name), Metadata = record.Metadata, IfNotExists = !profile.Options.Overwrite,
+        ContentDisposition = ContentDispositions.For(ContentPolicy.Stored(profile.Options, record.ContentType), record.Name), Metadata = record.Metadata, IfNotExists = !profile.Options.Overwrite,
     };
 
     /// <summary>At least the profile's part size, aligned to 256 KiB, and large enough to stay within 10,000 parts.</summary>

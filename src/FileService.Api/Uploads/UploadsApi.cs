@@ -45,7 +45,7 @@ public static class UploadsApi
     public static async Task<Results<Ok<FileResponse>, ProblemHttpResult>> CompleteUpload(string id, CompleteUploadRequest? request,
         HttpContext context, DirectUploads uploads, FileResponses responses, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
+        if (!FileIdFormat.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
         var record = await uploads.CompleteAsync(context.User, uploadId, request?.Parts ?? [], FileLinks.ServiceBase(context.Request), cancellationToken);
         return TypedResults.Ok(responses.From(record));
     }
@@ -53,7 +53,7 @@ public static class UploadsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> AbortUpload(string id, ClaimsPrincipal user, DirectUploads uploads,
         CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
+        if (!FileIdFormat.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
         await uploads.AbortAsync(user, uploadId, cancellationToken);
         return TypedResults.NoContent();
     }

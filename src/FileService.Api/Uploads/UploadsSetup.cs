@@ -9,6 +9,8 @@ internal static class UploadsSetup
     public static WebApplicationBuilder AddDirectUploads(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddOptions<LinksOptions>().BindConfiguration(LinksOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LinksOptions>, LinksOptionsValidator>();
         services.AddSingleton<ServiceLinkSigner>();
         services.AddSingleton<FileLinks>();
         services.AddSingleton<UploadSessionStore>();

@@ -52,7 +52,7 @@ internal sealed partial class AzureBlobBackend : IStorageBackend
     public string Name { get; }
 
     // If-None-Match: * on Put Blob / Put Block List is checked by the service in the same step as the write.
-    public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true);
+    public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true) { KeyLimitInCharacters = true }; // 1024 characters
 
     /// <summary>The container client (for tests and diagnostics).</summary>
     internal BlobContainerClient Container => _container;
