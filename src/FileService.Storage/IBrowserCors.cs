@@ -14,3 +14,18 @@ public interface IBrowserCors
     /// </summary>
     Task ApplyCorsAsync(IReadOnlyList<string> allowedOrigins, CancellationToken cancellationToken);
 }
+
+/// <summary>The origins a CORS rule may list, checked the same way for every store before anything is sent.</summary>
+internal static class CorsOrigins
+{
+    /// <summary>Trimmed, without a trailing slash, distinct; <see cref="StorageErrorKind.Rejected"/> for an empty list or an origin that is none.</summary>
+    public static List<string> Validate(IReadOnlyList<string> allowedOrigins, string backend)
+    {
+        var origins = allowedOrigins.Select(o => o.Trim().TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        // A comma or a space inside one origin is a list in the wrong place (Cors:AllowedOrigins is an array).
+        if (origins.Count == 0 || origins.Any(o => o.Length == 0 || o.Any(c => c == ',' || char.IsWhiteSpace(c))))
+            throw new StorageException(StorageErrorKind.Rejected, backend,
+                $"CORS origins must be a non-empty list of origins such as https://app.example.com (got '{string.Join("', '", allowedOrigins)}').");
+        return origins;
+    }
+}

@@ -2,19 +2,20 @@ namespace FileService.Storage;
 
 /// <summary>
 /// Optional capability of a backend whose store accepts requests signed by the service, so that browsers move bytes
-/// straight to and from the store. A backend implements it only when it can sign (credentials with a key, or a
-/// session URI); callers check with <c>backend is IDirectAccess</c>, computed once per backend.
-/// Every signature binds the exact key and method, and the content type and length where the protocol allows;
-/// it can never be used to write another key.
+/// straight to and from the store. What a backend can sign with its credentials is in
+/// <see cref="BackendCapabilities.Signing"/>, decided once when it is built: callers pick store-signed or
+/// service-signed access from those flags, and a call the flags do not allow fails with
+/// <see cref="StorageErrorKind.Rejected"/>. Every signature binds the exact key and method, and the content type and
+/// length where the protocol allows; it can never be used to write another key.
 /// </summary>
 public interface IDirectAccess
 {
     /// <summary>
     /// A signed GET URL for one object that makes the store answer with the grant's Content-Type and Content-Disposition;
-    /// <c>null</c> when this backend cannot sign downloads with its current credentials (the service then signs a link
-    /// to itself instead).
+    /// <c>null</c> for a key no URL of this store can address (the service then signs a link to itself instead).
+    /// Asynchronous because signing may need I/O (a credential refresh, a user delegation key).
     /// </summary>
-    Uri? PresignDownload(string key, DownloadGrant grant);
+    Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken);
 
     /// <summary>A signed single-request upload (usually a PUT) of exactly one object.</summary>
     Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken);
@@ -25,9 +26,6 @@ public interface IDirectAccess
     /// only expires (S3, Azure, the service's own links).
     /// </summary>
     Task RevokeUploadAsync(string key, SignedRequest upload, CancellationToken cancellationToken);
-
-    /// <summary>Smallest part size the store accepts in a multipart upload (all parts but the last).</summary>
-    long MinPartSize { get; }
 
     /// <summary>
     /// Starts a multipart upload of <paramref name="grant"/>.Length bytes in parts of <paramref name="partSize"/>, and signs

@@ -18,6 +18,42 @@ public sealed record BackendCapabilities(bool ConditionalCreate)
     /// sidecar files (local disk: 255 less the sidecar's ".json"); <c>null</c> when segments are not limited.
     /// </summary>
     public int? MaxSegmentBytes { get; init; }
+
+    /// <summary>What the store itself can sign for browsers; where it cannot, the service signs links to itself.</summary>
+    public SigningCapabilities Signing { get; init; } = SigningCapabilities.None;
+
+    /// <summary>The part sizes and count a multipart upload to this store may use.</summary>
+    public MultipartLimits Multipart { get; init; } = MultipartLimits.Any;
+}
+
+/// <summary>Which requests the store can sign (see <see cref="IDirectAccess"/>), decided once from the backend's credentials.</summary>
+/// <param name="Downloads">Signed GET URLs of one object.</param>
+/// <param name="SingleUploads">A signed single-request upload of one object.</param>
+/// <param name="MultipartParts">A multipart upload whose parts the browser sends straight to the store.</param>
+public sealed record SigningCapabilities(bool Downloads, bool SingleUploads, bool MultipartParts)
+{
+    public static readonly SigningCapabilities None = new(false, false, false);
+    public static readonly SigningCapabilities All = new(true, true, true);
+}
+
+/// <summary>The store's rules for the parts of a multipart upload.</summary>
+/// <param name="MinPartSize">Smallest size of every part but the last, in bytes.</param>
+/// <param name="MaxPartSize">Largest size of a part, in bytes.</param>
+/// <param name="PartAlignment">Every part but the last is a multiple of this many bytes (1: any size).</param>
+/// <param name="MaxParts">Most parts one upload may have.</param>
+public sealed record MultipartLimits(long MinPartSize, long MaxPartSize, long PartAlignment, int MaxParts)
+{
+    public static readonly MultipartLimits Any = new(1, long.MaxValue, 1, int.MaxValue);
+
+    /// <summary>
+    /// The part size for <paramref name="size"/> bytes: at least <paramref name="preferred"/> and the minimum, large
+    /// enough to stay within <see cref="MaxParts"/>, rounded up to the alignment.
+    /// </summary>
+    public long PartSizeFor(long size, long preferred)
+    {
+        var partSize = Math.Max(Math.Max(preferred, MinPartSize), (size + MaxParts - 1) / MaxParts);
+        return Math.Min((partSize + PartAlignment - 1) / PartAlignment * PartAlignment, MaxPartSize);
+    }
 }
 
 /// <summary>How an object is written.</summary>

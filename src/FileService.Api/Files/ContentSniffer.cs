@@ -6,6 +6,9 @@ namespace FileService.Api.Files;
 /// </summary>
 public static class ContentSniffer
 {
+    /// <summary>How many first bytes are read to recognise a type: every signature below lies well within them.</summary>
+    public const int HeadLength = 4096;
+
     private sealed record Signature(string Type, int Offset, byte[] Magic, bool Executable = false);
 
     private static readonly Signature[] Signatures =

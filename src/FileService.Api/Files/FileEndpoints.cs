@@ -56,20 +56,21 @@ public static partial class FileEndpoints
         var profile = profiles.Find(record.Profile)?.Options;
         if (profile is not { Overwrite: true })
             await retired.RetireAsync(record.Backend, record.Key, clock.GetUtcNow() + (profile?.MaxUrlExpiry ?? TimeSpan.FromDays(7)), CancellationToken.None);
+        // Past this point the client leaving must not stop us half-way: the row is already 'deleting'.
+        using var undo = UndoDeadline.Start();
         try
         {
-            // Past this point the client leaving must not stop us half-way: the row is already 'deleting'.
             // Every copy goes: the primary and each mirror, written yet or not.
             foreach (var backend in record.Replicas.Select(r => r.Backend).Prepend(record.Backend).Where(backends.Contains))
-                await backends.Get(backend).DeleteAsync(record.Key, CancellationToken.None);
+                await backends.Get(backend).DeleteAsync(record.Key, undo.Token);
         }
-        catch (StorageException e)
+        catch (Exception e) when (e is StorageException || (e is OperationCanceledException && undo.IsCancellationRequested))
         {
             // The row stays 'deleting': invisible to clients, still pointing at the bytes, so nothing is silently lost.
             logger.LogError(e, "Deleting object {Key} of file {FileId} on {Backend} failed; the record stays 'deleting'", record.Key, record.Id, record.Backend);
-            return Problem(e.IsTransient ? ApiProblem.BackendUnavailable : ApiProblem.BackendFailed);
+            return Problem(e is StorageException { IsTransient: false } ? ApiProblem.BackendFailed : ApiProblem.BackendUnavailable);
         }
-        await files.RemoveAsync(record.Id, CancellationToken.None);
+        await files.RemoveAsync(record.Id, undo.Token);
         return TypedResults.NoContent();
     }
 

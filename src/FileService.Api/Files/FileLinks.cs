@@ -12,14 +12,15 @@ public sealed record FileUrlResponse(Uri Url, DateTimeOffset? ExpiresAt);
 /// Hands out download URLs: the public (CDN) URL for public profiles whose backend has one, otherwise a URL signed by
 /// the backend's store, otherwise a link signed by the service itself. A private file never gets an unsigned URL.
 /// </summary>
-public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, ServiceLinkSigner signer, IOptions<LinksOptions> options,
+public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, DirectAccessResolver access, IOptions<LinksOptions> options,
     TimeProvider clock)
 {
     /// <summary>
     /// A link to <paramref name="record"/>. <paramref name="disposition"/> is what the client asked for: active types
     /// are attachments whatever it asks (<see cref="ContentPolicy"/>), except on the operator's separate content origin.
     /// </summary>
-    public FileUrlResponse For(FileRecord record, TimeSpan? expiresIn, string disposition, Uri serviceBase)
+    public async Task<FileUrlResponse> ForAsync(FileRecord record, TimeSpan? expiresIn, string disposition, Uri serviceBase,
+        CancellationToken cancellationToken)
     {
         var profile = ProfileOf(record);
         var backend = backends.Get(record.Backend);
@@ -29,13 +30,9 @@ public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends
         var expiresAt = clock.GetUtcNow() + (expiresIn ?? profile.UrlExpiry);
         var type = MediaType.Servable(record.ContentType);
         var grant = new DownloadGrant(expiresAt, type, ContentDispositions.For(ContentPolicy.Disposition(profile, type, disposition), record.Name));
-        if ((backend as IDirectAccess)?.PresignDownload(record.Key, grant) is { } storeSigned) return new FileUrlResponse(storeSigned, expiresAt);
-
-        // Served by the service itself: an active type asked inline goes to the content origin when there is one.
-        var contentOrigin = disposition == "inline" && !ContentPolicy.IsPassive(profile, type) && options.Value.ContentBaseUrl is not null;
-        var url = new ServiceSignedAccess(backend, signer, contentOrigin ? options.Value.ContentBaseUrl! : serviceBase)
-            .PresignFileDownload(record, disposition, contentOrigin, expiresAt);
-        return new FileUrlResponse(url, expiresAt);
+        // Served by the service itself, an active type asked inline goes to the content origin when there is one.
+        var contentBase = disposition == "inline" && !ContentPolicy.IsPassive(profile, type) ? options.Value.ContentBaseUrl : null;
+        return new FileUrlResponse(await access.PresignDownloadAsync(backend, record, grant, disposition, serviceBase, contentBase, cancellationToken), expiresAt);
     }
 
     public ProfileOptions ProfileOf(FileRecord record) => profiles.Find(record.Profile)?.Options ?? new ProfileOptions();

@@ -1,24 +1,19 @@
-using FileService.Api.Profiles;
-using FileService.Storage;
 using FluentValidation;
 
 namespace FileService.Api.Files;
 
 internal static class FilesSetup
 {
+    /// <summary>Streamed uploads (the write protocol), downloads and listings of <c>/v1/files</c>.</summary>
     public static WebApplicationBuilder AddFiles(this WebApplicationBuilder builder)
     {
-        var services = builder.Services;
-        services.AddStorageBackends(builder.Configuration.GetSection("Storage:Backends"));
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, ProfileOptionsValidator>();
-        services.AddSingleton<ProfileCatalog>();
-        services.AddSingleton<UploadAdmission>();
-        services.AddSingleton<RetiredKeys>();
-        services.AddSingleton<FileWriter>();
-        services.AddSingleton<FileResponses>();
-        services.AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>();
-        services.AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();
+        builder.Services
+            .AddSingleton<UploadAdmission>()
+            .AddSingleton<RetiredKeys>()
+            .AddSingleton<FileWriter>()
+            .AddSingleton<FileResponses>()
+            .AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>()
+            .AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();
         return builder;
     }
 }

@@ -9,8 +9,7 @@ public static class BackendRouter
     {
         var extension = Path.GetExtension(name);
         var rule = profile.Rules.FirstOrDefault(rule => Matches(rule, extension, contentType, size));
-        var target = (TargetOptions?)rule ?? profile;
-        return new RouteTarget(target.Backend, target.Backups, target.Mirrors);
+        return RouteTarget.Of((TargetOptions?)rule ?? profile);
     }
 
     private static bool Matches(RoutingRule rule, string extension, string contentType, long? size) =>

@@ -8,14 +8,14 @@ namespace FileService.Api.Routing;
 /// replica (attempts, last error) and retried with a growing delay: a replica is never forgotten. Safe with several
 /// instances: each row is leased by an atomic UPDATE before it is copied.
 /// </summary>
-internal sealed class ReplicationJob(IReplicaStore store, IBackendRegistry backends, IConfiguration configuration, TimeProvider clock,
+internal sealed class ReplicationJob(IReplicaStore store, IBackendRegistry backends, IOptions<ReplicationOptions> options, TimeProvider clock,
     ILogger<ReplicationJob> logger) : BackgroundService
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(configuration.GetValue("Replication:SweepSeconds", 5.0)));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepSeconds));
         do
         {
             try

@@ -36,4 +36,28 @@ public sealed class RoutingRule : TargetOptions
 }
 
 /// <summary>A resolved target: the backend to write, its ordered backups and its mirrors.</summary>
-public sealed record RouteTarget(string Backend, IReadOnlyList<string> Backups, IReadOnlyList<string> Mirrors);
+public sealed record RouteTarget(string Backend, IReadOnlyList<string> Backups, IReadOnlyList<string> Mirrors)
+{
+    public static RouteTarget Of(TargetOptions target) => new(target.Backend, target.Backups, target.Mirrors);
+
+    /// <summary>The mirrors that must receive a copy of bytes written to <paramref name="backend"/>: a mirror that is where the bytes already are is not one.</summary>
+    public IReadOnlyList<string> MirrorsBesides(string backend) => Mirrors.Where(m => !m.Equals(backend, StringComparison.OrdinalIgnoreCase)).ToList();
+}
+
+/// <summary><c>Storage:Failover</c>: when a backend counts as failing, and for how long it is left alone.</summary>
+public sealed class FailoverOptions
+{
+    /// <summary>Consecutive transient failures that open a backend's circuit. Default 3.</summary>
+    public int FailureThreshold { get; set; } = 3;
+
+    /// <summary>How long an open circuit keeps traffic away before a health probe may close it. Default 30 s.</summary>
+    public int BreakSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Bytes of an upload kept in memory so that it can be replayed on a backup when the primary fails early.
+    /// Default 8 MiB: an unreachable backend is usually found before any byte is read (the key claim asks it whether
+    /// the key is free), so the buffer only covers failures on the first request; a failure later in a larger upload
+    /// cannot fail over and is answered 503. Every upload may hold this much, so it counts against memory per upload.
+    /// </summary>
+    public int ReplayBytes { get; set; } = 8 * 1024 * 1024;
+}

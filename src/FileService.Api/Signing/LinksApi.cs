@@ -1,7 +1,7 @@
 using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 using FileService.Storage;
 
 namespace FileService.Api.Signing;
@@ -91,7 +91,8 @@ public static class LinksApi
         }
         if (body.BytesRead != length)
         {
-            await backend.DeleteAsync(key, CancellationToken.None);
+            using var undo = UndoDeadline.Start();
+            await backend.DeleteAsync(key, undo.Token);
             return Problem(ApiProblem.InvalidRequest.WithDetail($"This link takes exactly {length} bytes; {body.BytesRead} arrived."));
         }
         if (stored.ETag is { } etag) request.HttpContext.Response.Headers.ETag = $"\"{etag}\"";

@@ -1,27 +1,33 @@
 using FileService.Api.Files;
+using FileService.Api.Hosting;
 using FileService.Storage;
 
 namespace FileService.Api.Signing;
 
 /// <summary>
-/// Direct access for a backend that cannot sign (local disk; GCS without a signing key for downloads): the service
-/// signs links to itself, and its link endpoints stream the bytes to and from the backend. Browsers see the same
-/// flow as with a cloud store; the bytes pass through the service.
+/// Direct access for a backend whose store cannot sign (local disk; GCS without a signing key for downloads; S3 or Azure
+/// without signing credentials): the service signs links to itself, and its link endpoints stream the bytes to and from
+/// the backend. Browsers see the same flow as with a cloud store; the bytes pass through the service.
 /// </summary>
 /// <remarks>
 /// Links are bound to what they grant and checked at every use: a download link to one file's id and stored ETag (so
 /// it dies with that file, even when another takes its name), an upload link to its session (refused once the
 /// session is completed, aborted, expired or its file deleted).
 /// </remarks>
-public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri serviceBase, Guid? session = null) : IDirectAccess
+/// <param name="serviceBase">The service's URL as clients reach it; <c>null</c> for access that signs nothing (clean-up).</param>
+public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri? serviceBase, Guid? session = null) : IDirectAccess
 {
     public const string DownloadPurpose = "download";
     public const string UploadPurpose = "upload";
 
+    /// <summary>
+    /// Parts are objects of their own on the backend (<see cref="PartKey"/>), so any size will do; the part count keeps
+    /// the 10,000 of S3, which keeps part keys five digits long and the links a client gets at once bounded.
+    /// </summary>
+    public static readonly MultipartLimits Limits = new(1, long.MaxValue, 1, 10_000);
+
     /// <summary>Where the parts of a service-proxied multipart upload wait until completion.</summary>
     public static string PartKey(string uploadId, int number) => $".uploads/{uploadId}/{number:D5}";
-
-    public long MinPartSize => 1;
 
     // A link that names only a key would serve whatever file takes that key next: see PresignFileDownload.
     public Uri? PresignDownload(string key, DownloadGrant grant) => null;
@@ -33,6 +39,9 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
 
     public const string ContentOrigin = "content";
     public const string ServiceOrigin = "service";
+
+    public Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken) =>
+        Task.FromResult<Uri?>(PresignDownload(key, grant));
 
     public Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken) =>
         Task.FromResult(UploadRequest(key, grant.Length, grant, grant.IfNotExists));
@@ -58,7 +67,9 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
             ContentType = grant.ContentType, CacheControl = grant.CacheControl, ContentDisposition = grant.ContentDisposition,
             Metadata = grant.Metadata, IfNotExists = grant.IfNotExists, Length = grant.Length,
         }, cancellationToken);
-        await AbortMultipartUploadAsync(key, uploadId, CancellationToken.None);
+        // The parts are no longer needed once the object is whole, whatever the caller's token does now.
+        using var undo = UndoDeadline.Start();
+        await AbortMultipartUploadAsync(key, uploadId, undo.Token);
     }
 
     // A signed link cannot be revoked: it expires with the session (one hour).
@@ -77,7 +88,8 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
             [backend.Name, key, length.ToString(), grant.ContentType, ifNotExists ? "create" : "put", session?.ToString() ?? ""], grant.ExpiresAt)),
         new Dictionary<string, string> { ["Content-Type"] = grant.ContentType });
 
-    private Uri Link(string path, string token) => new(serviceBase, path + token);
+    private Uri Link(string path, string token) =>
+        new(serviceBase ?? throw new InvalidOperationException("This access was made for clean-up and signs no links."), path + token);
 
     /// <summary>The part objects of an upload, read one after another as one stream.</summary>
     private sealed class JoinedObjectStream(IStorageBackend backend, IReadOnlyList<string> keys) : ForwardReadStream

@@ -26,21 +26,34 @@ internal sealed partial class AzureBlobBackend : IDirectAccess
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
     /// <summary>Signs user delegation SAS: set for a token credential (and by tests); <c>null</c> with a key or a SAS.</summary>
-    internal UserDelegationKeyCache? DelegationKeys { get; init; }
+    internal UserDelegationKeyCache? DelegationKeys
+    {
+        get;
+        init
+        {
+            field = value;
+            Capabilities = CapabilitiesFor(canSign: value is not null || _container.CanGenerateSasUri);
+        }
+    }
 
+    // An account key signs a service SAS, a token credential a user delegation SAS; a SAS connection string signs nothing.
     // Blocks have no minimum size; only the 50,000 blocks per blob and 4000 MiB per block limit them.
-    public long MinPartSize => 1;
+    private static BackendCapabilities CapabilitiesFor(bool canSign) => new(ConditionalCreate: true)
+    {
+        Signing = canSign ? SigningCapabilities.All : SigningCapabilities.None,
+        Multipart = new MultipartLimits(1, AzureBlobOptions.MaxBlockSize, 1, MaxBlocks),
+        KeyLimitInCharacters = true, // blob names: 1024 characters
+    };
 
-    public Uri? PresignDownload(string key, DownloadGrant grant)
+    public async Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken)
     {
         var blob = BlobOf(key);
+        EnsureCanSign(key);
         var sas = SasFor(blob, BlobSasPermissions.Read, grant.ExpiresAt);
         // rsct/rscd are signed: the service answers with them whatever the blob's own headers say.
         sas.ContentType = NullIfEmpty(grant.ContentType);
         sas.ContentDisposition = NullIfEmpty(grant.ContentDisposition);
-        if (DelegationKeys is { } keys)
-            return blob.GenerateUserDelegationSasUri(sas, DelegationKey(keys, key, sas.ExpiresOn));
-        return blob.CanGenerateSasUri ? blob.GenerateSasUri(sas) : null;
+        return await SignAsync(blob, key, sas, cancellationToken);
     }
 
     public async Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken)
@@ -66,8 +79,8 @@ internal sealed partial class AzureBlobBackend : IDirectAccess
     {
         var blob = BlobOf(key);
         EnsureCanSign(key);
-        if (partSize < MinPartSize || partSize > AzureBlobOptions.MaxBlockSize)
-            throw Rejected($"'{key}': parts must hold {MinPartSize} to {AzureBlobOptions.MaxBlockSize} bytes (asked for {partSize}).");
+        if (partSize < 1 || partSize > AzureBlobOptions.MaxBlockSize)
+            throw Rejected($"'{key}': parts must hold 1 to {AzureBlobOptions.MaxBlockSize} bytes (asked for {partSize}).");
         if (grant.Length < 0)
             throw Rejected($"'{key}': the length of an upload cannot be negative ({grant.Length}).");
         var count = grant.Length / partSize + (grant.Length % partSize == 0 ? 0 : 1);
@@ -176,19 +189,6 @@ internal sealed partial class AzureBlobBackend : IDirectAccess
         return blob.CanGenerateSasUri ? blob.GenerateSasUri(sas) : throw CannotSign(key);
     }
 
-    private UserDelegationKey DelegationKey(UserDelegationKeyCache keys, string key, DateTimeOffset expiresOn)
-    {
-        CheckDelegatedLifetime(key, expiresOn);
-        try
-        {
-            return keys.Get(expiresOn);
-        }
-        catch (Exception e) when (Translate(e, key, CancellationToken.None) is { } failure)
-        {
-            throw NoDelegationKey(failure, key);
-        }
-    }
-
     private void CheckDelegatedLifetime(string key, DateTimeOffset expiresOn)
     {
         if (expiresOn > DateTimeOffset.UtcNow + UserDelegationKeyCache.MaxLifetime)
@@ -202,7 +202,7 @@ internal sealed partial class AzureBlobBackend : IDirectAccess
     /// <summary>Refuses before any request when the credentials cannot sign (a connection string that carries a SAS).</summary>
     private void EnsureCanSign(string key)
     {
-        if (DelegationKeys is null && !_container.CanGenerateSasUri) throw CannotSign(key);
+        if (!Capabilities.Signing.Downloads) throw CannotSign(key);
     }
 
     private StorageException CannotSign(string key) => Rejected(

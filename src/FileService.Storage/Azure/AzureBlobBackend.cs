@@ -12,7 +12,7 @@ namespace FileService.Storage.Azure;
 /// Objects as block blobs in one container. Uploads stage blocks and commit them in one call (see
 /// <c>AzureBlobBackend.Put.cs</c>), so a blob appears whole or not at all; create-only writes use
 /// <c>If-None-Match: *</c>, which the service enforces atomically. Failures are mapped in <c>AzureBlobBackend.Errors.cs</c>;
-/// SAS URLs for browsers, direct block uploads and CORS are in <c>AzureBlobBackend.Direct.cs</c>.
+/// SAS URLs for browsers and direct block uploads are in <c>AzureBlobBackend.Direct.cs</c>, the account's CORS rule in <c>AzureBlobBackend.Cors.cs</c>.
 /// </summary>
 internal sealed partial class AzureBlobBackend : IStorageBackend
 {
@@ -38,6 +38,7 @@ internal sealed partial class AzureBlobBackend : IStorageBackend
         _container = _service.GetBlobContainerClient(options.Container);
         // A token credential signs with user delegation keys; a shared key signs directly (AzureBlobBackend.Direct.cs).
         if (UsesTokenCredential(options)) DelegationKeys = UserDelegationKeyCache.For(_service);
+        Capabilities = CapabilitiesFor(canSign: DelegationKeys is not null || _container.CanGenerateSasUri);
         _blockSize = options.BlockSize;
         _concurrency = options.Concurrency;
         if (options.AccessTier is { } tier)
@@ -52,7 +53,7 @@ internal sealed partial class AzureBlobBackend : IStorageBackend
     public string Name { get; }
 
     // If-None-Match: * on Put Blob / Put Block List is checked by the service in the same step as the write.
-    public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true) { KeyLimitInCharacters = true }; // 1024 characters
+    public BackendCapabilities Capabilities { get; private set; }
 
     /// <summary>The container client (for tests and diagnostics).</summary>
     internal BlobContainerClient Container => _container;

@@ -9,16 +9,11 @@ namespace FileService.Storage.Azure;
 /// Storage Blob Delegator, or Storage Blob Data Contributor), so one key is kept and reused for every SAS it covers,
 /// until shortly before it expires.
 /// </summary>
-/// <remarks>
-/// Signing a download is synchronous (<see cref="IDirectAccess.PresignDownload"/>), so a missing key is then fetched
-/// with the SDK's synchronous call, which blocks the caller's thread for one round trip about once a day. Uploads,
-/// which are async, fetch asynchronously; both share one gate so that concurrent callers fetch one key, not many.
-/// </remarks>
+/// <remarks>Every signing call is async and shares one gate, so that concurrent callers fetch one key, not many.</remarks>
 internal sealed class UserDelegationKeyCache(UserDelegationKeyCache.FetchKey fetch, TimeProvider time)
 {
     /// <summary>Asks the service for a key valid from <paramref name="startsOn"/> to <paramref name="expiresOn"/>.</summary>
-    internal delegate ValueTask<UserDelegationKey> FetchKey(DateTimeOffset startsOn, DateTimeOffset expiresOn, bool async,
-        CancellationToken cancellationToken);
+    internal delegate ValueTask<UserDelegationKey> FetchKey(DateTimeOffset startsOn, DateTimeOffset expiresOn, CancellationToken cancellationToken);
 
     /// <summary>The service refuses keys that expire more than 7 days from now, so no SAS it signs can live longer.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(7);
@@ -32,34 +27,21 @@ internal sealed class UserDelegationKeyCache(UserDelegationKeyCache.FetchKey fet
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile UserDelegationKey? _key;
 
-    public static UserDelegationKeyCache For(BlobServiceClient service) => new(async (startsOn, expiresOn, isAsync, cancellationToken) =>
-    {
-        var options = new BlobGetUserDelegationKeyOptions(expiresOn) { StartsOn = startsOn };
-        return isAsync
-            ? (await service.GetUserDelegationKeyAsync(options, cancellationToken)).Value
-            : service.GetUserDelegationKey(options, cancellationToken).Value;
-    }, TimeProvider.System);
-
-    /// <summary>A key valid now and until <paramref name="expiresOn"/>, fetched synchronously if none is cached.</summary>
-    public UserDelegationKey Get(DateTimeOffset expiresOn) =>
-        // With async: false nothing in GetCoreAsync awaits anything incomplete, so the ValueTask is already done.
-        GetCoreAsync(expiresOn, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public static UserDelegationKeyCache For(BlobServiceClient service) => new(async (startsOn, expiresOn, cancellationToken) =>
+        (await service.GetUserDelegationKeyAsync(new BlobGetUserDelegationKeyOptions(expiresOn) { StartsOn = startsOn }, cancellationToken)).Value,
+        TimeProvider.System);
 
     /// <summary>A key valid now and until <paramref name="expiresOn"/>.</summary>
-    public ValueTask<UserDelegationKey> GetAsync(DateTimeOffset expiresOn, CancellationToken cancellationToken) =>
-        GetCoreAsync(expiresOn, async: true, cancellationToken);
-
-    private async ValueTask<UserDelegationKey> GetCoreAsync(DateTimeOffset expiresOn, bool async, CancellationToken cancellationToken)
+    public async ValueTask<UserDelegationKey> GetAsync(DateTimeOffset expiresOn, CancellationToken cancellationToken)
     {
         if (Cached(expiresOn) is { } cached) return cached;
-        if (async) await _gate.WaitAsync(cancellationToken);
-        else _gate.Wait(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             if (Cached(expiresOn) is { } fetchedMeanwhile) return fetchedMeanwhile;
             var now = time.GetUtcNow();
             // The start lies in the past so that a SAS (whose own start is now minus the skew) is inside the key's window.
-            var key = await fetch(now - ClockSkew, Max(now + Lifetime, expiresOn), async, cancellationToken);
+            var key = await fetch(now - ClockSkew, Max(now + Lifetime, expiresOn), cancellationToken);
             _key = key;
             return key;
         }

@@ -19,16 +19,16 @@ internal sealed partial class GcsBackend : IBrowserCors
 
     /// <summary>
     /// Read, merge, write with <c>ifMetagenerationMatch</c>: the bucket's other rules survive, and a concurrent change
-    /// (412) makes us merge again rather than overwrite it. No origins: nothing to allow, nothing changes.
+    /// (412) makes us merge again rather than overwrite it.
     /// </summary>
     public async Task ApplyCorsAsync(IReadOnlyList<string> allowedOrigins, CancellationToken cancellationToken)
     {
-        if (allowedOrigins.Count == 0) return;
+        var origins = CorsOrigins.Validate(allowedOrigins, Name);
         const string what = "Apply bucket CORS";
         for (var race = 1; ; race++)
         {
             var (rules, metageneration) = await GetCorsAsync(cancellationToken);
-            var body = Encoding.UTF8.GetBytes(new JsonObject { ["cors"] = MergeCors(rules, allowedOrigins) }.ToJsonString());
+            var body = Encoding.UTF8.GetBytes(new JsonObject { ["cors"] = MergeCors(rules, origins) }.ToJsonString());
             var url = $"{_bucketUrl}?fields=cors&ifMetagenerationMatch={metageneration.ToString(CultureInfo.InvariantCulture)}";
             // Retrying is safe: if a lost answer hid our own success, the retry meets 412 and the merge finds nothing to add.
             using var response = await _http.SendAsync(() =>

@@ -8,21 +8,21 @@ namespace FileService.Storage.Gcs;
 // can only write the one object it was opened for, with the declared type and length, and nothing else).
 internal sealed partial class GcsBackend : IDirectAccess
 {
-    /// <summary>Non-final chunks of a resumable session must be multiples of 256 KiB.</summary>
-    public long MinPartSize => GcsOptions.ChunkQuantum;
+    private const long MinPartSize = GcsOptions.ChunkQuantum;
 
     /// <summary>
-    /// Null without a service-account key (no CredentialsFile). Application default credentials could sign through the
-    /// IAM Credentials signBlob API instead (<c>IBlobSigner.SignBlobAsync</c>), but that is a network call per URL from a
-    /// synchronous method; not implemented, the service then links to itself.
+    /// Signing needs a service-account key (a CredentialsFile): without one <see cref="BackendCapabilities.Signing"/>
+    /// has no downloads. Application default credentials could sign through the IAM Credentials signBlob API instead
+    /// (<c>IBlobSigner.SignBlobAsync</c>), a network call per URL; not implemented, the service then links to itself.
     /// </summary>
-    public Uri? PresignDownload(string key, DownloadGrant grant)
+    public Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken)
     {
         ValidateKey(key);
-        if (_signer.Value is not { } signer) return null;
+        if (_signer.Value is not { } signer)
+            throw new StorageException(StorageErrorKind.Rejected, Name, $"This backend cannot sign a URL for '{key}': it has no service-account key (CredentialsFile).");
         // A "." or ".." segment would be resolved away by every client (browsers and HttpClient alike) before sending,
         // so the request path would differ from the signed one: no URL can reach such an object.
-        if (key.Split('/').Any(segment => segment is "." or "..")) return null;
+        if (key.Split('/').Any(segment => segment is "." or "..")) return Task.FromResult<Uri?>(null);
         var now = _time.GetUtcNow();
         var signedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond)); // X-Goog-Date has whole seconds
         // Rounded down: the URL may die a fraction of a second early, never late.
@@ -30,11 +30,11 @@ internal sealed partial class GcsBackend : IDirectAccess
         if (seconds < 1 || seconds > GcsUrlSigner.MaxExpirySeconds)
             throw new StorageException(StorageErrorKind.Rejected, Name,
                 $"A signed URL must expire within 1 second to 7 days from now (asked: {grant.ExpiresAt:O}).");
-        return signer.Sign("GET", _xmlApi, _bucket, key, signedAt, seconds,
+        return Task.FromResult<Uri?>(signer.Sign("GET", _xmlApi, _bucket, key, signedAt, seconds,
         [
             new("response-content-type", grant.ContentType),
             new("response-content-disposition", grant.ContentDisposition),
-        ]);
+        ]));
     }
 
     /// <summary>

@@ -32,6 +32,14 @@ internal sealed partial class GcsBackend : IStorageBackend
         var credentials = new GcsCredentials(name, options);
         _http = new GcsHttp(name, httpClients, credentials, retry);
         _signer = new(() => credentials.ServiceAccount is { } key ? GcsUrlSigner.For(key) : null, LazyThreadSafetyMode.PublicationOnly);
+        Capabilities = new BackendCapabilities(ConditionalCreate: true)
+        {
+            // Uploads go through resumable sessions the service opens with its own token: no key needed. Only
+            // downloads need a service-account key to sign V4 URLs.
+            Signing = new SigningCapabilities(Downloads: credentials.HasKeyFile, SingleUploads: true, MultipartParts: true),
+            // Non-final chunks of a resumable session must be multiples of 256 KiB; a session has no part count.
+            Multipart = new MultipartLimits(GcsOptions.ChunkQuantum, long.MaxValue, GcsOptions.ChunkQuantum, int.MaxValue),
+        };
         _time = time ?? TimeProvider.System;
         _xmlApi = options.Endpoint ?? DefaultEndpoint;
         _bucket = options.Bucket;
@@ -53,7 +61,7 @@ internal sealed partial class GcsBackend : IStorageBackend
 
     // Uploads carry ifGenerationMatch=0, which Cloud Storage evaluates atomically when it commits the object.
     // (The firebase-tools emulator ignores it; the tests say so where it matters.)
-    public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true);
+    public BackendCapabilities Capabilities { get; }
 
     public Uri? GetPublicUrl(string key) => PublicUrl.Combine(_publicBaseUrl, key);
 

@@ -37,6 +37,9 @@ internal sealed class GcsCredentials
     /// </summary>
     public ServiceAccountCredential? ServiceAccount => _serviceAccount.Value;
 
+    /// <summary>Whether a CredentialsFile is configured (whose key signs URLs); known without reading it.</summary>
+    public bool HasKeyFile => _credentialsFile is not null;
+
     public async ValueTask AuthorizeAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (_anonymous) return;

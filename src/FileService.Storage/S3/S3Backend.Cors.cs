@@ -18,9 +18,7 @@ internal sealed partial class S3Backend : IBrowserCors
     /// </summary>
     public async Task ApplyCorsAsync(IReadOnlyList<string> allowedOrigins, CancellationToken cancellationToken)
     {
-        var origins = allowedOrigins.Select(o => o.Trim().TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (origins.Count == 0 || origins.Any(o => o.Length == 0 || o.Any(c => c == ',' || char.IsWhiteSpace(c))))
-            throw Rejected($"CORS origins must be a non-empty list of origins such as https://app.example.com (got '{string.Join("', '", allowedOrigins)}').");
+        var origins = CorsOrigins.Validate(allowedOrigins, Name);
 
         await EnsureBucketAsync(cancellationToken);
         var current = await SendAsync(async ct =>

@@ -33,38 +33,22 @@ internal sealed partial class S3Backend : IDirectAccess
     private const string ContentLengthHeader = "Content-Length";
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
-    private int _signingFailureLogged;
+    private long MinPartSize => Capabilities.Multipart.MinPartSize;
 
-    public long MinPartSize => S3Options.MinPartSize;
-
-    /// <summary>
-    /// <c>null</c> when the backend has no static keys and the default credential chain yields none (the service then
-    /// links to itself). Synchronous by contract: with the credential chain a refresh may block this thread
-    /// (aws-sdk-net #2466); static keys never do.
-    /// </summary>
-    public Uri? PresignDownload(string key, DownloadGrant grant)
+    public async Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken)
     {
         ValidateKey(key);
         var request = PresignRequest(key, HttpVerb.GET, grant.ExpiresAt);
         // Signed query parameters: the store answers with them whatever the object's own headers say.
         request.ResponseHeaderOverrides.ContentType = NullIfEmpty(grant.ContentType);
         request.ResponseHeaderOverrides.ContentDisposition = NullIfEmpty(grant.ContentDisposition);
-        try
-        {
-            return new Uri(_client.GetPreSignedURL(request));
-        }
-        catch (Exception e) when (string.IsNullOrEmpty(_options.AccessKey) && e is AmazonClientException or AmazonServiceException)
-        {
-            if (Interlocked.Exchange(ref _signingFailureLogged, 1) == 0)
-                _logger.LogWarning(e, "Storage backend {Backend} cannot sign URLs: the default AWS credential chain found no credentials; " +
-                                      "downloads go through the service's own links until it does.", Name);
-            return null;
-        }
+        return await SignAsync(request, key, cancellationToken);
     }
 
     public async Task<SignedRequest> PresignUploadAsync(string key, UploadGrant grant, CancellationToken cancellationToken)
     {
         ValidateKey(key);
+        EnsureCanSign(key);
         if (grant.Length is < 0 or > S3Options.MaxSingleRequest)
             throw Rejected($"'{key}': a single upload takes 0 to {S3Options.MaxSingleRequest} bytes (asked for {grant.Length}); use a multipart upload.");
         var request = PresignRequest(key, HttpVerb.PUT, grant.ExpiresAt);
@@ -84,6 +68,7 @@ internal sealed partial class S3Backend : IDirectAccess
     public async Task<MultipartGrant> StartMultipartUploadAsync(string key, UploadGrant grant, long partSize, CancellationToken cancellationToken)
     {
         ValidateKey(key);
+        EnsureCanSign(key);
         // S3 takes parts of 5 MiB to 5 GiB (only the last may be smaller).
         if (partSize < MinPartSize || partSize > S3Options.MaxSingleRequest)
             throw Rejected($"'{key}': parts must hold {MinPartSize} to {S3Options.MaxSingleRequest} bytes (asked for {partSize}).");
@@ -91,8 +76,8 @@ internal sealed partial class S3Backend : IDirectAccess
             throw Rejected($"'{key}': the length of an upload cannot be negative ({grant.Length}).");
         // An empty object is one empty part: CompleteMultipartUpload needs at least one.
         var count = Math.Max(1, grant.Length / partSize + (grant.Length % partSize == 0 ? 0 : 1));
-        if (count > MaxParts)
-            throw Rejected($"'{key}': {count} parts of {partSize} bytes exceed S3's {MaxParts} parts; use parts of at least {(grant.Length + MaxParts - 1) / MaxParts} bytes.");
+        if (count > S3Options.MaxParts)
+            throw Rejected($"'{key}': {count} parts of {partSize} bytes exceed S3's {S3Options.MaxParts} parts; use parts of at least {(grant.Length + S3Options.MaxParts - 1) / S3Options.MaxParts} bytes.");
         var expiresAt = grant.ExpiresAt;
         _ = ExpiryOf(key, expiresAt); // refuse a lifetime S3 cannot sign before creating anything
 
@@ -130,8 +115,8 @@ internal sealed partial class S3Backend : IDirectAccess
     {
         ValidateKey(key);
         CheckUploadId(key, uploadId);
-        if (parts.Count is 0 or > MaxParts)
-            throw Rejected($"'{key}': upload {uploadId} must be completed with 1 to {MaxParts} parts (got {parts.Count}).");
+        if (parts.Count is 0 or > S3Options.MaxParts)
+            throw Rejected($"'{key}': upload {uploadId} must be completed with 1 to {S3Options.MaxParts} parts (got {parts.Count}).");
         if (parts.FirstOrDefault(p => string.IsNullOrWhiteSpace(p.ETag)) is { } blind)
             throw Rejected($"'{key}': part {blind.Number} of upload {uploadId} has no ETag; a browser can read it only when the bucket's CORS rule exposes ETag.");
         await EnsureBucketAsync(cancellationToken);
@@ -218,9 +203,17 @@ internal sealed partial class S3Backend : IDirectAccess
         return (now + clamped).UtcDateTime;
     }
 
+    /// <summary>Refuses before any request when the credentials found at start-up sign nothing (see <see cref="BackendCapabilities.Signing"/>).</summary>
+    private void EnsureCanSign(string key)
+    {
+        if (!Capabilities.Signing.Downloads)
+            throw Rejected($"This backend cannot sign URLs for '{key}': it has no static keys and the default AWS credential chain found no credentials when it was built.");
+    }
+
     private async Task<Uri> SignAsync(GetPreSignedUrlRequest request, string key, CancellationToken cancellationToken)
     {
-        // The async variant resolves credentials from the chain without blocking a thread.
+        EnsureCanSign(key);
+        // The async variant resolves (and refreshes) credentials from the chain without blocking a thread.
         var url = await SendAsync(_ => _client.GetPreSignedURLAsync(request), key, cancellationToken);
         return new Uri(url);
     }

@@ -7,7 +7,6 @@ namespace FileService.Storage.S3;
 
 internal sealed partial class S3Backend
 {
-    private const int MaxParts = 10_000; // S3's limit per multipart upload
     private const int FirstBufferCapacity = 64 * 1024;
 
     /// <summary>
@@ -128,9 +127,9 @@ internal sealed partial class S3Backend
 
         async Task StartPartAsync(PartBuffer buffer)
         {
-            if (uploads.Count == MaxParts)
+            if (uploads.Count == S3Options.MaxParts)
                 throw new StorageException(StorageErrorKind.Rejected, Name,
-                    $"'{key}' needs more than {MaxParts} parts of {_options.PartSize} bytes; raise PartSize for objects this large.");
+                    $"'{key}' needs more than {S3Options.MaxParts} parts of {_options.PartSize} bytes; raise PartSize for objects this large.");
             await slots.WaitAsync(stop.Token);
             length += buffer.Count;
             uploads.Add(UploadPartAsync(buffer, uploads.Count + 1));

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Amazon;
 using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,7 +60,34 @@ internal sealed partial class S3Backend : IStorageBackend, IDisposable
         // vary: Ceph RGW 16.2 honours it on PutObject but completes a multipart upload over an existing object, so
         // for any other endpoint a create-only multipart upload falls back to a (racy) existence check.
         Capabilities = new BackendCapabilities(ConditionalCreate:
-            options.ServiceUrl is null || options.ServiceUrl.Host.EndsWith(".amazonaws.com", StringComparison.OrdinalIgnoreCase));
+            options.ServiceUrl is null || options.ServiceUrl.Host.EndsWith(".amazonaws.com", StringComparison.OrdinalIgnoreCase))
+        {
+            Signing = CanSign(options, config) ? SigningCapabilities.All : SigningCapabilities.None,
+            // S3 takes parts of 5 MiB to 5 GiB (only the last may be smaller), at most 10,000 of them.
+            Multipart = new MultipartLimits(S3Options.MinPartSize, S3Options.MaxSingleRequest, 1, S3Options.MaxParts),
+        };
+    }
+
+    /// <summary>
+    /// Static keys always sign. Without them the default chain is asked once, here: where it finds credentials (a
+    /// profile, a web identity, an EC2 or ECS role) signing refreshes them asynchronously later; where it finds none,
+    /// browsers get the service's own links instead of failing on every request.
+    /// </summary>
+    private bool CanSign(S3Options options, AmazonS3Config config)
+    {
+        if (!string.IsNullOrEmpty(options.AccessKey)) return true;
+        try
+        {
+            // Blocking, once per backend at start-up: the SDK would make the same lookup on the first request anyway.
+            new DefaultAWSCredentialsIdentityResolver().ResolveIdentity(config);
+            return true;
+        }
+        catch (AmazonClientException e)
+        {
+            _logger.LogWarning(e, "Storage backend {Backend} cannot sign URLs: the default AWS credential chain found no credentials; " +
+                                  "browsers go through the service's own links.", Name);
+            return false;
+        }
     }
 
     internal static IStorageBackend Create(string name, IServiceProvider services) =>

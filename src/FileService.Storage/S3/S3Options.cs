@@ -7,6 +7,7 @@ public sealed class S3Options : IBackendOptions
 
     /// <summary>S3's smallest part (every part but the last must be at least this big).</summary>
     internal const long MinPartSize = 5 * MiB;
+    internal const int MaxParts = 10_000; // per multipart upload
 
     /// <summary>The largest part S3 accepts is 5 GiB, but a part is held in one byte array, so the array limit (~2 GiB) is ours.</summary>
     internal const long MaxPartSize = 2047 * MiB;

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FileService.Api.Files;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 using FileService.IntegrationTests.Infrastructure;
 using FileService.Storage;
 
@@ -280,7 +280,7 @@ public abstract class DirectUploadsApiTests<TFixture>(TFixture fixture) : IClass
         Assert.True((await SendAsync(upload.Upload!, content)).IsSuccessStatusCode);
         var services = fixture.Factory.Services;
         var sessions = (UploadSessionStore)services.GetService(typeof(UploadSessionStore))!;
-        var uploads = (DirectUploads)services.GetService(typeof(DirectUploads))!;
+        var uploads = (DirectUploadProtocol)services.GetService(typeof(DirectUploadProtocol))!;
 
         // What the expiry job does, with a clock two hours ahead: two sweepers race, each session goes to one of them.
         var later = new UploadSessionStore((FileService.Api.Metadata.MetadataDatabase)services.GetService(typeof(FileService.Api.Metadata.MetadataDatabase))!,

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Dapper;
 using FileService.Api.Files;
 using FileService.Api.Metadata;
-using FileService.Api.Uploads;
+using FileService.Api.DirectUploads;
 using FileService.IntegrationTests.Infrastructure;
 using FileService.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,7 +65,7 @@ public abstract class LinkLifetimeTests<TFixture>(TFixture fixture) : IClassFixt
         await ExecuteAsync("UPDATE upload_sessions SET expires_at = @Past WHERE id = @Id", new { Past = DateTimeOffset.UtcNow.AddMinutes(-1), Id = upload.UploadId });
         var services = fixture.Factory.Services;
         foreach (var session in await services.GetRequiredService<UploadSessionStore>().ClaimExpiredAsync(50, CancellationToken.None))
-            await services.GetRequiredService<DirectUploads>().DiscardSessionAsync(session);
+            await services.GetRequiredService<DirectUploadProtocol>().DiscardSessionAsync(session);
 
         await AssertLateWriteIsHarmlessAsync(client, upload, key, "expired.txt");
     }

@@ -6,7 +6,10 @@ namespace FileService.IntegrationTests.Infrastructure;
 /// A forward-only stream of deterministic pseudo-random bytes that never holds the whole content: uploads in tests
 /// behave like request bodies (not seekable, length unknown) and memory stays flat whatever the size.
 /// </summary>
-public sealed class GeneratedStream(long length, int seed = 1, long? failAt = null, Action? onFail = null, bool ascii = false) : Stream
+/// <remarks><paramref name="cancelAt"/> cancels a token once that many bytes were read, and goes on serving bytes: the
+/// reader, not the stream, must notice (as when a client leaves while its upload is being stored).</remarks>
+public sealed class GeneratedStream(long length, int seed = 1, long? failAt = null, Action? onFail = null, bool ascii = false,
+    (long At, CancellationTokenSource Source)? cancelAt = null) : Stream
 {
     private long _position;
 
@@ -20,6 +23,7 @@ public sealed class GeneratedStream(long length, int seed = 1, long? failAt = nu
 
     public override int Read(Span<byte> buffer)
     {
+        if (cancelAt is { } cancel && _position >= cancel.At) cancel.Source.Cancel();
         var end = failAt ?? length;
         if (_position >= end)
         {

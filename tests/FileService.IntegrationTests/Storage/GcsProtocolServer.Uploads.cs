@@ -205,6 +205,8 @@ public sealed partial class GcsProtocolServer
 
     private async Task FinaliseAsync(HttpContext http, string id, UploadSession session)
     {
+        // An empty object ("bytes */0") never received a chunk: its file is created empty here, as GCS finalises it.
+        if (!File.Exists(session.Path)) await File.WriteAllBytesAsync(session.Path, []);
         if (Commit(session.Bucket, session.Name, session.Metadata, session.Path, session.IfGenerationMatch) is not { } stored)
         {
             _sessions.TryRemove(id, out _);

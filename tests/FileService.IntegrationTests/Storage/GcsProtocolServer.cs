@@ -172,6 +172,9 @@ public sealed partial class GcsProtocolServer : IAsyncLifetime, IAsyncDisposable
             case ([_, _, ..], "GET") when segments[0] is not ("storage" or "download" or "upload"):
                 await XmlGetAsync(http, path); // XML API: /{bucket}/{object}, reachable only with a V4 signature
                 break;
+            case ([_, _, ..], "PUT") when segments[0] is not ("storage" or "download" or "upload"):
+                await XmlPutAsync(http, path); // a URL signed for GET must not write: its signature says so
+                break;
             default:
                 await ErrorAsync(http, 404, $"Not Found: {request.Method} {path}", "notFound");
                 break;

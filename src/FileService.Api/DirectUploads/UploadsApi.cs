@@ -3,7 +3,7 @@ using FileService.Api.Auth;
 using FileService.Api.Files;
 using FileService.Api.Hosting;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 public static class UploadsApi
 {
@@ -15,7 +15,7 @@ public static class UploadsApi
 
         group.MapPost("/", CreateUpload)
             .WithName(nameof(CreateUpload))
-            .WithSummary("Starts a direct upload: validates name, type and size against the profile, then answers one signed request, or signed parts above the profile's MultipartThreshold.")
+            .WithSummary("Starts a direct upload: validates name, type and size against the profile, then answers one signed request, or signed parts above the profile's MultipartThreshold; with protocol 'tus', a tus upload URL and a token for it.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -35,22 +35,24 @@ public static class UploadsApi
         return group;
     }
 
-    public static async Task<Created<CreateUploadResponse>> CreateUpload(CreateUploadRequest request, HttpContext context, DirectUploads uploads,
-        CancellationToken cancellationToken)
+    public static async Task<Created<CreateUploadResponse>> CreateUpload(CreateUploadRequest request, HttpContext context, DirectUploadProtocol uploads,
+        Tus.TusUploads tus, CancellationToken cancellationToken)
     {
-        var created = await uploads.CreateAsync(context.User, request, FileLinks.ServiceBase(context.Request), cancellationToken);
+        var created = request.Protocol == "tus"
+            ? await tus.PrepareAsync(context.User, request, FileLinks.ServiceBase(context.Request), cancellationToken)
+            : await uploads.CreateAsync(context.User, request, FileLinks.ServiceBase(context.Request), cancellationToken);
         return TypedResults.Created($"/v1/uploads/{created.UploadId}", created);
     }
 
     public static async Task<Results<Ok<FileResponse>, ProblemHttpResult>> CompleteUpload(string id, CompleteUploadRequest? request,
-        HttpContext context, DirectUploads uploads, FileResponses responses, CancellationToken cancellationToken)
+        HttpContext context, DirectUploadProtocol uploads, FileResponses responses, CancellationToken cancellationToken)
     {
         if (!FileIdFormat.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
-        var record = await uploads.CompleteAsync(context.User, uploadId, request?.Parts ?? [], FileLinks.ServiceBase(context.Request), cancellationToken);
+        var record = await uploads.CompleteAsync(context.User, uploadId, request?.Parts ?? [], cancellationToken);
         return TypedResults.Ok(responses.From(record));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> AbortUpload(string id, ClaimsPrincipal user, DirectUploads uploads,
+    public static async Task<Results<NoContent, ProblemHttpResult>> AbortUpload(string id, ClaimsPrincipal user, DirectUploadProtocol uploads,
         CancellationToken cancellationToken)
     {
         if (!FileIdFormat.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());

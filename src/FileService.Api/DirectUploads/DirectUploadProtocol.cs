@@ -8,19 +8,18 @@ using FileService.Api.Profiles;
 using FileService.Api.Signing;
 using FileService.Storage;
 
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 /// <summary>
 /// Direct uploads: the service grants (a pending record, an upload session, signed requests), the browser moves the
 /// bytes straight to the store, and the service verifies what landed before the file becomes ready. A failed
-/// verification, an abort or an expiry removes the object and the record.
+/// verification, an abort or an expiry removes the object and the record. A completed file of a mirrored profile
+/// gets its mirrors like a streamed upload: the replication job copies it.
 /// </summary>
-public sealed class DirectUploads(
+public sealed class DirectUploadProtocol(
     UploadAdmission admission, ProfileCatalog profiles, IBackendRegistry backends, IFileStore files, UploadSessionStore sessions,
-    ServiceLinkSigner signer, RetiredKeys retired, TimeProvider clock, ILogger<DirectUploads> logger)
+    DirectAccessResolver signing, RetiredKeys retired, TimeProvider clock, ILogger<DirectUploadProtocol> logger)
 {
-    private const int MaxParts = 10_000; // S3's limit; the strictest of the stores
-    private const long PartAlignment = 256 * 1024; // GCS resumable chunks are multiples of 256 KiB
     private static readonly TimeSpan SessionLifetime = TimeSpan.FromHours(1);
 
     public async Task<CreateUploadResponse> CreateAsync(ClaimsPrincipal caller, CreateUploadRequest request, Uri serviceBase,
@@ -39,13 +38,15 @@ public sealed class DirectUploads(
             var expiresAt = clock.GetUtcNow() + SessionLifetime;
             var grant = Grant(record, profile, request.Size, expiresAt);
             var sessionId = Guid.CreateVersion7();
-            var access = AccessFor(backend, serviceBase, sessionId);
+            var multipart = request.Size > profile.Options.MultipartThreshold;
+            // The service's own upload links are bound to the session: refused once it has ended.
+            var (access, limits, _) = signing.ForUpload(backend, multipart, serviceBase, sessionId);
             var session = new UploadSession
             {
                 Id = sessionId, FileId = record.Id, Tenant = record.Tenant, Backend = backend.Name, Key = record.Key,
                 DeclaredSize = request.Size, DeclaredSha256 = request.Sha256?.ToLowerInvariant(), PartCount = 1, ExpiresAt = expiresAt,
             };
-            if (request.Size <= profile.Options.MultipartThreshold)
+            if (!multipart)
             {
                 var single = await access.PresignUploadAsync(record.Key, grant, cancellationToken);
                 // Kept so that an abort or expiry can revoke it where the store allows (no part size: a single upload).
@@ -53,21 +54,22 @@ public sealed class DirectUploads(
                 await sessions.CreateAsync(session, cancellationToken);
                 return new CreateUploadResponse(session.Id, record.Id, expiresAt, single, null);
             }
-            var partSize = PartSizeFor(request.Size, Math.Max(profile.Options.PartSize, access.MinPartSize));
-            var multipart = await access.StartMultipartUploadAsync(record.Key, grant, partSize, cancellationToken);
-            session = session with { BackendUploadId = multipart.UploadId, PartSize = partSize, PartCount = multipart.Parts.Count };
+            var partSize = limits.PartSizeFor(request.Size, profile.Options.PartSize);
+            var started = await access.StartMultipartUploadAsync(record.Key, grant, partSize, cancellationToken);
+            session = session with { BackendUploadId = started.UploadId, PartSize = partSize, PartCount = started.Parts.Count };
             await sessions.CreateAsync(session, cancellationToken);
-            return new CreateUploadResponse(session.Id, record.Id, expiresAt, null, new MultipartInstructions(partSize, multipart.Parts));
+            return new CreateUploadResponse(session.Id, record.Id, expiresAt, null, new MultipartInstructions(partSize, started.Parts));
         }
         catch
         {
-            await files.RemoveAsync(record.Id, CancellationToken.None);
+            using var undo = UndoDeadline.Start();
+            await files.RemoveAsync(record.Id, undo.Token);
             throw;
         }
     }
 
     /// <summary>Completes the store's multipart upload if any, then verifies the object; the ready record, or a problem.</summary>
-    public async Task<FileRecord> CompleteAsync(ClaimsPrincipal caller, Guid uploadId, IReadOnlyList<CompletedPart> parts, Uri serviceBase,
+    public async Task<FileRecord> CompleteAsync(ClaimsPrincipal caller, Guid uploadId, IReadOnlyList<CompletedPart> parts,
         CancellationToken cancellationToken)
     {
         var session = await sessions.ClaimAsync(caller.Tenant(), uploadId, UploadSessionStatus.Completing, cancellationToken)
@@ -76,29 +78,34 @@ public sealed class DirectUploads(
             ?? throw new ApiException(ApiProblem.UploadNotFound);
         var profile = profiles.Find(record.Profile) ?? throw new ApiException(ApiProblem.UnknownProfile);
         var backend = backends.Get(session.Backend);
+        if (session.Protocol == UploadSession.TusProtocol)
+        {
+            await sessions.ReleaseAsync(session.Id, CancellationToken.None);
+            throw new ApiException(ApiProblem.UploadIncomplete.WithDetail("A tus upload completes with its last PATCH to /v1/tus/{id}."));
+        }
 
         if (session is { BackendUploadId: { } backendUploadId, PartSize: not null })
         {
             if (parts.Count != session.PartCount || parts.Select(p => p.Number).Order().Where((n, i) => n != i + 1).Any())
             {
-                await sessions.ReleaseAsync(session.Id, CancellationToken.None);
+                await ReleaseAsync(session);
                 throw new ApiException(ApiProblem.UploadIncomplete.WithDetail($"List each of the {session.PartCount} parts once, numbered from 1."));
             }
             try
             {
-                await AccessFor(backend, serviceBase, session.Id).CompleteMultipartUploadAsync(session.Key, backendUploadId,
+                await signing.ForGranted(backend, multipart: true).Access.CompleteMultipartUploadAsync(session.Key, backendUploadId,
                     parts.OrderBy(p => p.Number).ToList(), Grant(record, profile, session.DeclaredSize, session.ExpiresAt), cancellationToken);
             }
             catch (StorageException e) when (e.Kind is StorageErrorKind.Rejected or StorageErrorKind.NotFound or StorageErrorKind.PreconditionFailed)
             {
                 // A part missing or not yet uploaded: the client can still finish and call again.
-                await sessions.ReleaseAsync(session.Id, CancellationToken.None);
+                await ReleaseAsync(session);
                 logger.LogInformation(e, "Completing upload {UploadId} failed; the session stays open", session.Id);
                 throw new ApiException(ApiProblem.UploadIncomplete.WithDetail("The store could not assemble the parts: upload every part, then complete again."));
             }
             catch (StorageException e) when (e.Kind is StorageErrorKind.AlreadyExists)
             {
-                await DiscardAsync(session, record, backend, deleteObject: false);
+                await DiscardAsync(session, record, backend, deleteObject: false, removeOlderAtKey: false);
                 throw new ApiException(ApiProblem.KeyConflict);
             }
         }
@@ -106,19 +113,19 @@ public sealed class DirectUploads(
         var properties = await backend.GetPropertiesAsync(session.Key, cancellationToken);
         if (properties is null)
         {
-            await sessions.ReleaseAsync(session.Id, CancellationToken.None);
+            await ReleaseAsync(session);
             throw new ApiException(ApiProblem.UploadIncomplete.WithDetail("Nothing has been uploaded yet."));
         }
-        var failure = await VerifyAsync(session, record, profile, backend, properties, cancellationToken);
+        var failure = await VerifyAsync(session.Key, session.DeclaredSize, session.DeclaredSha256, record, profile, backend, properties, cancellationToken);
         if (failure is not null)
         {
-            await DiscardAsync(session, record, backend, deleteObject: true);
-            // On an overwriting profile the refused bytes have already replaced the older file's: its row goes too.
-            if (profile.Options.Overwrite) await files.RemoveReadyAtKeyAsync(record.Tenant, record.Backend, record.Key, CancellationToken.None);
+            await DiscardAsync(session, record, backend, deleteObject: true, removeOlderAtKey: profile.Options.Overwrite);
             throw new ApiException(ApiProblem.VerificationFailed.WithDetail(failure));
         }
+        // The profile's default target is where a direct upload goes (it follows no routing rule): its mirrors get a copy.
+        var mirrors = Routing.RouteTarget.Of(profile.Options).MirrorsBesides(backend.Name);
         var ready = await files.MarkReadyAsync(record.Id, new StoredContent(properties.Length, session.DeclaredSha256,
-            $"\"{properties.ETag ?? session.Id.ToString("N")}\""), supersede: profile.Options.Overwrite, CancellationToken.None);
+            $"\"{properties.ETag ?? session.Id.ToString("N")}\"") { Mirrors = mirrors }, supersede: profile.Options.Overwrite, CancellationToken.None);
         await sessions.DeleteAsync(session.Id, CancellationToken.None);
         return ready;
     }
@@ -135,25 +142,34 @@ public sealed class DirectUploads(
     internal async Task DiscardSessionAsync(UploadSession session)
     {
         var backend = backends.Get(session.Backend);
-        var record = await files.GetAnyStatusAsync(session.Tenant, session.FileId, CancellationToken.None);
+        FileRecord? record;
+        using (var undo = UndoDeadline.Start()) record = await files.GetAnyStatusAsync(session.Tenant, session.FileId, undo.Token);
         // On an overwriting profile the key may still hold the older file's bytes, which an abort must not remove.
         var overwrites = record is not null && profiles.Find(record.Profile)?.Options.Overwrite == true;
-        await DiscardAsync(session, record, backend, deleteObject: !overwrites);
+        await DiscardAsync(session, record, backend, deleteObject: !overwrites, removeOlderAtKey: false);
     }
 
-    private async Task DiscardAsync(UploadSession session, FileRecord? record, IStorageBackend backend, bool deleteObject)
+    /// <summary>
+    /// Undoes a session: revokes or aborts what the store still allows, removes the object (when asked), the pending
+    /// record and the session. <paramref name="removeOlderAtKey"/>: refused bytes on an overwriting profile have already
+    /// replaced the older file's, whose row must go too rather than point at them.
+    /// </summary>
+    private async Task DiscardAsync(UploadSession session, FileRecord? record, IStorageBackend backend, bool deleteObject, bool removeOlderAtKey)
     {
         // A store-signed PUT cannot be revoked everywhere (S3, Azure SAS): until it expires, whatever it writes lands
         // under a key no other file gets, and is removed once the grant is dead (RetiredKeys.SweepAsync).
         if (deleteObject) await retired.RetireAsync(session.Backend, session.Key, session.ExpiresAt, CancellationToken.None);
-        if (session.BackendUploadId is { } backendUploadId)
+        using var undo = UndoDeadline.Start();
+        if (session.Protocol == UploadSession.TusProtocol)
+            await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key, session.BackendUploadId, logger);
+        else if (session.BackendUploadId is { } backendUploadId)
         {
-            var access = AccessFor(backend, new Uri("http://unused/"), session.Id);
+            var access = signing.ForGranted(backend, multipart: session.PartSize is not null).Access;
             try
             {
                 // Best effort: the pending record and the object go regardless, and what the grant still allows expires.
-                if (session.PartSize is null) await access.RevokeUploadAsync(session.Key, new SignedRequest("PUT", new Uri(backendUploadId), new Dictionary<string, string>()), CancellationToken.None);
-                else await access.AbortMultipartUploadAsync(session.Key, backendUploadId, CancellationToken.None);
+                if (session.PartSize is null) await access.RevokeUploadAsync(session.Key, new SignedRequest("PUT", new Uri(backendUploadId), new Dictionary<string, string>()), undo.Token);
+                else await access.AbortMultipartUploadAsync(session.Key, backendUploadId, undo.Token);
             }
             catch (StorageException e)
             {
@@ -161,23 +177,31 @@ public sealed class DirectUploads(
             }
         }
         // Only a pending record owns its object: a ready one (impossible here, but cheap to check) is never touched.
-        if (deleteObject && record is { Status: FileStatus.Pending }) await backend.DeleteAsync(session.Key, CancellationToken.None);
-        if (record is { Status: FileStatus.Pending }) await files.RemoveAsync(record.Id, CancellationToken.None);
-        await sessions.DeleteAsync(session.Id, CancellationToken.None);
+        if (deleteObject && record is { Status: FileStatus.Pending }) await backend.DeleteAsync(session.Key, undo.Token);
+        if (record is { Status: FileStatus.Pending }) await files.RemoveAsync(record.Id, undo.Token);
+        if (removeOlderAtKey && record is not null) await files.RemoveReadyAtKeyAsync(record.Tenant, record.Backend, record.Key, undo.Token);
+        await sessions.DeleteAsync(session.Id, undo.Token);
+    }
+
+    /// <summary>Gives a claimed session back to its client (open again), after a completion that can be retried.</summary>
+    private async Task ReleaseAsync(UploadSession session)
+    {
+        using var undo = UndoDeadline.Start();
+        await sessions.ReleaseAsync(session.Id, undo.Token);
     }
 
     /// <summary>Why the stored object is not what was granted, or <c>null</c> when it is.</summary>
-    private static async Task<string?> VerifyAsync(UploadSession session, FileRecord record, Profile profile, IStorageBackend backend,
-        ObjectProperties properties, CancellationToken cancellationToken)
+    internal static async Task<string?> VerifyAsync(string key, long declaredSize, string? declaredSha256, FileRecord record, Profile profile,
+        IStorageBackend backend, ObjectProperties properties, CancellationToken cancellationToken)
     {
-        if (properties.Length != session.DeclaredSize)
-            return $"size: {properties.Length} bytes were stored, {session.DeclaredSize} were declared.";
+        if (properties.Length != declaredSize)
+            return $"size: {properties.Length} bytes were stored, {declaredSize} were declared.";
         // Stores that cannot sign the content type (Azure SAS) keep whatever type the uploader sent.
         if (properties.ContentType is { } stored && ContentTypePattern.Essence(stored) != ContentTypePattern.Essence(record.ContentType))
             return $"content type: stored as {ContentTypePattern.Essence(stored)}, {record.ContentType} was declared.";
 
-        var headLength = (int)Math.Min(4096, properties.Length);
-        await using (var head = await backend.OpenReadAsync(session.Key, new ByteRange(0, headLength), cancellationToken))
+        var headLength = (int)Math.Min(ContentSniffer.HeadLength, properties.Length);
+        await using (var head = await backend.OpenReadAsync(key, new ByteRange(0, headLength), cancellationToken))
         {
             if (head is null) return "the object vanished during verification.";
             var bytes = new byte[headLength];
@@ -187,9 +211,9 @@ public sealed class DirectUploads(
         if (!ContentTypePattern.IsAllowed(profile.Options.AllowedContentTypes, record.ContentType))
             return $"content type: {record.ContentType} is not allowed by profile '{profile.Name}'.";
 
-        if (session.DeclaredSha256 is { } declared)
+        if (declaredSha256 is { } declared)
         {
-            await using var whole = await backend.OpenReadAsync(session.Key, null, cancellationToken);
+            await using var whole = await backend.OpenReadAsync(key, null, cancellationToken);
             if (whole is null) return "the object vanished during verification.";
             var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(whole.Content, cancellationToken));
             if (actual != declared) return $"sha256: the stored bytes hash to {actual}, {declared} was declared.";
@@ -197,19 +221,9 @@ public sealed class DirectUploads(
         return null;
     }
 
-    private IDirectAccess AccessFor(IStorageBackend backend, Uri serviceBase, Guid session) =>
-        backend as IDirectAccess ?? new ServiceSignedAccess(backend, signer, serviceBase, session);
-
     private static UploadGrant Grant(FileRecord record, Profile profile, long size, DateTimeOffset expiresAt) => new()
     {
         ExpiresAt = expiresAt, ContentType = record.ContentType, Length = size, CacheControl = profile.Options.CacheControl,
         ContentDisposition = ContentDispositions.For(ContentPolicy.Stored(profile.Options, record.ContentType), record.Name), Metadata = record.Metadata, IfNotExists = !profile.Options.Overwrite,
     };
-
-    /// <summary>At least the profile's part size, aligned to 256 KiB, and large enough to stay within 10,000 parts.</summary>
-    internal static long PartSizeFor(long size, long preferred)
-    {
-        var partSize = Math.Max(preferred, (size + MaxParts - 1) / MaxParts);
-        return (partSize + PartAlignment - 1) / PartAlignment * PartAlignment;
-    }
 }

@@ -1,15 +1,15 @@
-namespace FileService.Api.Uploads;
+namespace FileService.Api.DirectUploads;
 
 /// <summary>
 /// Removes upload sessions that expired uncompleted, as an abort would. Safe with several instances on one
 /// database: each session is claimed by one atomic UPDATE, so exactly one instance discards it.
 /// </summary>
-internal sealed class UploadExpiryJob(UploadSessionStore sessions, DirectUploads uploads, Files.RetiredKeys retired, IConfiguration configuration,
+internal sealed class UploadExpiryJob(UploadSessionStore sessions, DirectUploadProtocol uploads, Files.RetiredKeys retired, IOptions<UploadExpiryOptions> options,
     ILogger<UploadExpiryJob> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var period = TimeSpan.FromSeconds(configuration.GetValue("Uploads:ExpirySweepSeconds", 60));
+        var period = TimeSpan.FromSeconds(options.Value.ExpirySweepSeconds);
         using var timer = new PeriodicTimer(period);
         do
         {
