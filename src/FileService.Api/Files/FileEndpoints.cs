@@ -45,7 +45,7 @@ public static partial class FileEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteFile(string id, ClaimsPrincipal user, IFileStore files,
-        IBackendRegistry backends, RetiredKeys retired, ProfileCatalog profiles, TimeProvider clock, ILogger<FileWriter> logger,
+        IBackendRegistry backends, RetiredKeys retired, ProfileCatalog profiles, TimeProvider clock, AuditLog audit, ILogger<FileWriter> logger,
         CancellationToken cancellationToken)
     {
         if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
@@ -71,6 +71,7 @@ public static partial class FileEndpoints
             return Problem(e is StorageException { IsTransient: false } ? ApiProblem.BackendFailed : ApiProblem.BackendUnavailable);
         }
         await files.RemoveAsync(record.Id, undo.Token);
+        audit.Write(user.KeyId(), record.Tenant, "file.deleted", record.Id.ToString());
         return TypedResults.NoContent();
     }
 

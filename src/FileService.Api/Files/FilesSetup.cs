@@ -11,6 +11,8 @@ internal static class FilesSetup
             .AddSingleton<UploadAdmission>()
             .AddSingleton<RetiredKeys>()
             .AddSingleton<FileWriter>()
+            .AddSingleton<InFlightUploads>()
+            .AddHostedService(sp => sp.GetRequiredService<InFlightUploads>())
             .AddSingleton<FileResponses>()
             .AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>()
             .AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();
