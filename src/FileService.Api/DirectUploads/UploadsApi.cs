@@ -25,6 +25,7 @@ public static class UploadsApi
             .WithSummary("Completes a direct upload (with part ETags for multipart) and verifies size, sniffed type and SHA-256; a failed check removes the object and the record (422).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         group.MapDelete("/{id}", AbortUpload)
