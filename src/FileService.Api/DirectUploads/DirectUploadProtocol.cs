@@ -76,6 +76,11 @@ public sealed class DirectUploadProtocol(
             ?? throw new ApiException(ApiProblem.UploadNotFound);
         var profile = profiles.Find(record.Profile) ?? throw new ApiException(ApiProblem.UnknownProfile);
         var backend = backends.Get(session.Backend);
+        if (session.Protocol == UploadSession.TusProtocol)
+        {
+            await sessions.ReleaseAsync(session.Id, CancellationToken.None);
+            throw new ApiException(ApiProblem.UploadIncomplete.WithDetail("A tus upload completes with its last PATCH to /v1/tus/{id}."));
+        }
 
         if (session is { BackendUploadId: { } backendUploadId, PartSize: not null })
         {
@@ -109,7 +114,7 @@ public sealed class DirectUploadProtocol(
             await ReleaseAsync(session);
             throw new ApiException(ApiProblem.UploadIncomplete.WithDetail("Nothing has been uploaded yet."));
         }
-        var failure = await VerifyAsync(session, record, profile, backend, properties, cancellationToken);
+        var failure = await VerifyAsync(session.Key, session.DeclaredSize, session.DeclaredSha256, record, profile, backend, properties, cancellationToken);
         if (failure is not null)
         {
             await DiscardAsync(session, record, backend, deleteObject: true, removeOlderAtKey: profile.Options.Overwrite);
@@ -120,6 +125,7 @@ public sealed class DirectUploadProtocol(
         var ready = await files.MarkReadyAsync(record.Id, new StoredContent(properties.Length, session.DeclaredSha256,
             $"\"{properties.ETag ?? session.Id.ToString("N")}\"") { Mirrors = mirrors }, supersede: profile.Options.Overwrite, CancellationToken.None);
         await sessions.DeleteAsync(session.Id, CancellationToken.None);
+        Telemetry.FileServiceMetrics.Uploaded(ready.Profile, ready.Backend, "direct", "ok", ready.Size, clock.GetUtcNow() - session.CreatedAt);
         return ready;
     }
 
@@ -150,7 +156,9 @@ public sealed class DirectUploadProtocol(
     private async Task DiscardAsync(UploadSession session, FileRecord? record, IStorageBackend backend, bool deleteObject, bool removeOlderAtKey)
     {
         using var undo = UndoDeadline.Start();
-        if (session.BackendUploadId is { } backendUploadId)
+        if (session.Protocol == UploadSession.TusProtocol)
+            await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key, session.BackendUploadId, logger);
+        else if (session.BackendUploadId is { } backendUploadId)
         {
             var access = signing.ForGranted(backend, multipart: session.PartSize is not null).Access;
             try
@@ -179,17 +187,17 @@ public sealed class DirectUploadProtocol(
     }
 
     /// <summary>Why the stored object is not what was granted, or <c>null</c> when it is.</summary>
-    private static async Task<string?> VerifyAsync(UploadSession session, FileRecord record, Profile profile, IStorageBackend backend,
-        ObjectProperties properties, CancellationToken cancellationToken)
+    internal static async Task<string?> VerifyAsync(string key, long declaredSize, string? declaredSha256, FileRecord record, Profile profile,
+        IStorageBackend backend, ObjectProperties properties, CancellationToken cancellationToken)
     {
-        if (properties.Length != session.DeclaredSize)
-            return $"size: {properties.Length} bytes were stored, {session.DeclaredSize} were declared.";
+        if (properties.Length != declaredSize)
+            return $"size: {properties.Length} bytes were stored, {declaredSize} were declared.";
         // Stores that cannot sign the content type (Azure SAS) keep whatever type the uploader sent.
         if (properties.ContentType is { } stored && ContentTypePattern.Essence(stored) != ContentTypePattern.Essence(record.ContentType))
             return $"content type: stored as {ContentTypePattern.Essence(stored)}, {record.ContentType} was declared.";
 
         var headLength = (int)Math.Min(ContentSniffer.HeadLength, properties.Length);
-        await using (var head = await backend.OpenReadAsync(session.Key, new ByteRange(0, headLength), cancellationToken))
+        await using (var head = await backend.OpenReadAsync(key, new ByteRange(0, headLength), cancellationToken))
         {
             if (head is null) return "the object vanished during verification.";
             var bytes = new byte[headLength];
@@ -199,9 +207,9 @@ public sealed class DirectUploadProtocol(
         if (!ContentTypePattern.IsAllowed(profile.Options.AllowedContentTypes, record.ContentType))
             return $"content type: {record.ContentType} is not allowed by profile '{profile.Name}'.";
 
-        if (session.DeclaredSha256 is { } declared)
+        if (declaredSha256 is { } declared)
         {
-            await using var whole = await backend.OpenReadAsync(session.Key, null, cancellationToken);
+            await using var whole = await backend.OpenReadAsync(key, null, cancellationToken);
             if (whole is null) return "the object vanished during verification.";
             var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(whole.Content, cancellationToken));
             if (actual != declared) return $"sha256: the stored bytes hash to {actual}, {declared} was declared.";

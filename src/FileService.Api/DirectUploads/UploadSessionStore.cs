@@ -21,6 +21,10 @@ public sealed record UploadSession
     public UploadSessionStatus Status { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary><c>direct</c> (signed requests to the store) or <see cref="TusProtocol"/> (through /v1/tus).</summary>
+    public string Protocol { get; init; } = "direct";
+
+    public const string TusProtocol = "tus";
 }
 
 /// <summary>Upload sessions, in the same database and dialect-neutral SQL as the file records.</summary>
@@ -29,7 +33,7 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
     private const string Columns = """
         id AS Id, file_id AS FileId, tenant AS Tenant, backend AS Backend, object_key AS Key, backend_upload_id AS BackendUploadId,
         declared_size AS DeclaredSize, declared_sha256 AS DeclaredSha256, part_size AS PartSize, part_count AS PartCount,
-        status AS StatusText, expires_at AS ExpiresAt, created_at AS CreatedAt
+        status AS StatusText, expires_at AS ExpiresAt, created_at AS CreatedAt, protocol AS Protocol
         """;
 
     private const string Insert = """
@@ -121,12 +125,14 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
         public string StatusText { get; init; } = "";
         public DateTimeOffset ExpiresAt { get; init; }
         public DateTimeOffset CreatedAt { get; init; }
+        public string Protocol { get; init; } = "direct";
 
         public UploadSession ToSession() => new()
         {
             Id = Id, FileId = FileId, Tenant = Tenant, Backend = Backend, Key = Key, BackendUploadId = BackendUploadId,
             DeclaredSize = DeclaredSize, DeclaredSha256 = DeclaredSha256, PartSize = PartSize, PartCount = PartCount,
             Status = Enum.Parse<UploadSessionStatus>(StatusText, ignoreCase: true), ExpiresAt = ExpiresAt, CreatedAt = CreatedAt,
+            Protocol = Protocol,
         };
     }
 }

@@ -4,6 +4,7 @@ using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
 using FileService.Api.Routing;
+using FileService.Api.Telemetry;
 using FileService.Api.Transforms;
 using FileService.Storage;
 
@@ -25,6 +26,7 @@ public sealed class FileWriter(
     public async Task<FileRecord> WriteAsync(ClaimsPrincipal caller, UploadFields fields, Stream body, Func<Task>? afterWrite,
         CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var profile = await admission.AdmitAsync(fields, cancellationToken);
         var head = await ReadHeadAsync(body, fields.ContentType, cancellationToken);
 
@@ -36,6 +38,8 @@ public sealed class FileWriter(
 
         var route = BackendRouter.Route(profile.Options, fields.Name!, storedType, fields.DeclaredLength);
         var target = await failover.ClaimAsync(route, backend => admission.ClaimKeyAsync(caller.Tenant(), profile, backend, fields, cancellationToken));
+        metered.QuotaLimit = target.Record.ReservedBytes + target.Record.QuotaHeadroom;
+        FileServiceMetrics.Tag(target.Record);
         var objectWritten = false;
         try
         {
@@ -48,10 +52,14 @@ public sealed class FileWriter(
                 throw new StorageException(StorageErrorKind.Rejected, target.Backend.Name, $"Stored {stored.Length} bytes of {metered.BytesRead}.");
             // Mirrors receive their copy from the replication job.
             var content = ContentOf(metered, stored, transformed, fields.ContentType) with { Mirrors = target.Mirrors };
-            return await files.MarkReadyAsync(target.Record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
+            var ready = await files.MarkReadyAsync(target.Record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
+            FileServiceMetrics.Uploaded(profile.Name, ready.Backend, "stream", "ok", metered.BytesRead, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return ready;
         }
         catch (Exception e)
         {
+            FileServiceMetrics.Uploaded(profile.Name, target.Backend.Name, "stream", e is ApiException ? "rejected" : "failed", metered.BytesRead,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started));
             await UndoAsync(target.Record, target.Backend, objectWritten, profile.Options.Overwrite, e);
             if (e is StorageException { Kind: StorageErrorKind.AlreadyExists }) throw new ApiException(ApiProblem.KeyConflict);
             throw;

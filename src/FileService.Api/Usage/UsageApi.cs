@@ -18,7 +18,9 @@ public sealed record MeasuredUsage(string Profile, string Backend, string Prefix
     public long MissingOrExtraBytes => StoredBytes - RecordedBytes;
 }
 
-public sealed record UsageResponse(long Files, long Bytes, IReadOnlyList<UsageRow> Rows, IReadOnlyList<MeasuredUsage>? Measured);
+/// <param name="Quotas">The caller's tenant's quotas (tenant-wide first, profile = null), with use and what remains; empty when unlimited.</param>
+public sealed record UsageResponse(long Files, long Bytes, IReadOnlyList<UsageRow> Rows, IReadOnlyList<MeasuredUsage>? Measured,
+    IReadOnlyList<Quotas.QuotaUsage> Quotas);
 
 public static class UsageApi
 {
@@ -39,7 +41,7 @@ public static class UsageApi
     }
 
     public static async Task<Results<Ok<UsageResponse>, ProblemHttpResult>> GetUsage(bool? allTenants, bool? measure, ClaimsPrincipal user,
-        MetadataDatabase database, ProfileCatalog profiles, IBackendRegistry backends, CancellationToken cancellationToken)
+        MetadataDatabase database, ProfileCatalog profiles, IBackendRegistry backends, Quotas.QuotaPolicy quotas, CancellationToken cancellationToken)
     {
         var admin = user.HasScope(Scopes.Admin);
         if ((allTenants == true || measure == true) && !admin)
@@ -56,7 +58,8 @@ public static class UsageApi
                 new CommandDefinition(SelectAll, cancellationToken: cancellationToken))).ToList();
             measured = await MeasureAsync(allRows, profiles, backends, cancellationToken);
         }
-        return TypedResults.Ok(new UsageResponse(rows.Sum(r => r.Files), rows.Sum(r => r.Bytes), rows, measured));
+        return TypedResults.Ok(new UsageResponse(rows.Sum(r => r.Files), rows.Sum(r => r.Bytes), rows, measured,
+            await Quotas.QuotaUsage.ForTenantAsync(connection, quotas, user.Tenant(), cancellationToken)));
     }
 
     /// <summary>
