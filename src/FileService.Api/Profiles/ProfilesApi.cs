@@ -1,5 +1,5 @@
 using FileService.Api.Auth;
-using FileService.Api.Uploads;
+using FileService.Api.Signing;
 using FileService.Storage;
 
 namespace FileService.Api.Profiles;
@@ -26,7 +26,8 @@ public static class ProfilesApi
         return group;
     }
 
-    public static Ok<IReadOnlyList<ProfileResponse>> ListProfiles(ProfileCatalog catalog, IOptions<StorageOptions> storage, IBackendRegistry backends)
+    public static Ok<IReadOnlyList<ProfileResponse>> ListProfiles(ProfileCatalog catalog, IOptions<StorageOptions> storage, IBackendRegistry backends,
+        DirectAccessResolver signing)
     {
         IReadOnlyList<ProfileResponse> profiles = catalog.All.Select(p => new ProfileResponse(
             p.Name, p.Options.Backend, p.Options.Location, p.Options.Visibility.ToString(), p.Options.Overwrite, p.Options.MaxSize,
@@ -34,8 +35,9 @@ public static class ProfilesApi
             p.Name.Equals(storage.Value.DefaultProfile, StringComparison.OrdinalIgnoreCase),
             new UploadLimits(p.Options.MaxSize, p.Options.AllowedContentTypes, p.Options.MultipartThreshold,
                 // The part size POST /v1/uploads starts from; stores that cannot sign (local disk) take any part size.
-                DirectUploads.PartSizeFor(0, Math.Max(p.Options.PartSize,
-                    backends.Contains(p.Options.Backend) && backends.Get(p.Options.Backend) is IDirectAccess access ? access.MinPartSize : 1))))).ToList();
+                backends.Contains(p.Options.Backend)
+                    ? signing.ForGranted(backends.Get(p.Options.Backend), multipart: true).Limits.PartSizeFor(0, p.Options.PartSize)
+                    : p.Options.PartSize))).ToList();
         return TypedResults.Ok(profiles);
     }
 }
