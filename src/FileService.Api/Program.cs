@@ -4,9 +4,14 @@ using FileService.Api.Files;
 using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
+using FileService.Api.Quotas;
+using FileService.Api.RateLimiting;
+using FileService.Api.Reconciliation;
 using FileService.Api.Routing;
 using FileService.Api.Signing;
+using FileService.Api.Telemetry;
 using FileService.Api.Transforms;
+using FileService.Api.Tus;
 using FileService.Api.Usage;
 
 var command = ServiceCommands.Find(args);
@@ -15,16 +20,21 @@ var builder = WebApplication.CreateBuilder(ServiceCommands.BuilderOptions(args, 
 builder.AddCommandLogging(command);
 builder.AddEmbeddedDefaults();
 builder.AddHosting();
+builder.AddTelemetry();
 builder.AddErrorHandling();
 builder.AddMetadata();
+builder.AddQuotas();
 builder.AddStorage();
 builder.AddProfiles();
 builder.AddSigning();
 builder.AddTransforms();
 builder.AddFiles();
 builder.AddDirectUploads();
+builder.AddTus();
+builder.AddReconciler();
 builder.AddBrowserCors();
 builder.AddApiKeyAuth();
+builder.AddRateLimits();
 builder.AddHealth();
 builder.AddOpenApiDocument();
 
@@ -37,14 +47,18 @@ app.UseStatusCodePages();
 app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTelemetry();
+app.UseRateLimiter();
 
 app.MapOpenApiDocument();
 app.MapHealth();
 app.MapFiles();
 app.MapProfiles();
 app.MapUploads();
+app.MapTus();
 app.MapUsage();
 app.MapLinks();
+app.MapReconcile();
 
 await app.RunAsync();
 return 0;

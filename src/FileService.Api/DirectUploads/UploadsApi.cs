@@ -15,7 +15,7 @@ public static class UploadsApi
 
         group.MapPost("/", CreateUpload)
             .WithName(nameof(CreateUpload))
-            .WithSummary("Starts a direct upload: validates name, type and size against the profile, then answers one signed request, or signed parts above the profile's MultipartThreshold.")
+            .WithSummary("Starts a direct upload: validates name, type and size against the profile, then answers one signed request, or signed parts above the profile's MultipartThreshold; with protocol 'tus', a tus upload URL and a token for it.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -36,9 +36,11 @@ public static class UploadsApi
     }
 
     public static async Task<Created<CreateUploadResponse>> CreateUpload(CreateUploadRequest request, HttpContext context, DirectUploadProtocol uploads,
-        CancellationToken cancellationToken)
+        Tus.TusUploads tus, CancellationToken cancellationToken)
     {
-        var created = await uploads.CreateAsync(context.User, request, FileLinks.ServiceBase(context.Request), cancellationToken);
+        var created = request.Protocol == "tus"
+            ? await tus.PrepareAsync(context.User, request, FileLinks.ServiceBase(context.Request), cancellationToken)
+            : await uploads.CreateAsync(context.User, request, FileLinks.ServiceBase(context.Request), cancellationToken);
         return TypedResults.Created($"/v1/uploads/{created.UploadId}", created);
     }
 

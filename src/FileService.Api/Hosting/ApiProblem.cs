@@ -50,6 +50,27 @@ public sealed record ApiProblem(int Status, string Code, string Title, string? D
     public static readonly ApiProblem BackendUnavailable = new(503, "backend-unavailable", "The storage backend is unavailable; retry later.");
     public static readonly ApiProblem BackendFailed = new(502, "backend-failed", "The storage backend failed the operation.");
     public static readonly ApiProblem ContentMissing = new(502, "content-missing", "The file's bytes are missing from the storage backend.");
+
+    // tus uploads (/v1/tus): the statuses are the protocol's own.
+    public static readonly ApiProblem TusInvalidRequest = new(400, "tus-invalid-request", "The tus request is malformed.");
+    public static readonly ApiProblem TusVersionUnsupported = new(412, "tus-version-unsupported", "This server speaks tus 1.0.0 only.",
+        "Send 'Tus-Resumable: 1.0.0'.");
+    public static readonly ApiProblem TusOffsetMismatch = new(409, "tus-offset-mismatch", "Upload-Offset is not where the upload stands.",
+        "Ask with HEAD where the upload stands and continue from there.");
+    public static readonly ApiProblem TusContentType = new(415, "tus-content-type", "A PATCH body must be application/offset+octet-stream.");
+    public static readonly ApiProblem TusUploadExpired = new(410, "tus-upload-expired", "The upload expired and is being removed.");
+    public static readonly ApiProblem TusUploadLocked = new(423, "tus-upload-locked", "Another request is writing to this upload.",
+        "Retry after it ended (a request of a stopped instance is given up after Tus:LockSeconds).");
+    public static readonly ApiProblem TusChecksumMismatch = new(460, "tus-checksum-mismatch", "The body does not match its Upload-Checksum; none of it was kept.");
+    public static readonly ApiProblem TusChecksumUnsupported = new(400, "tus-checksum-unsupported", "The checksum algorithm is not supported.");
+    public static readonly ApiProblem TusUnsupportedProfile = new(400, "tus-unsupported-profile", "This profile cannot take tus uploads.");
+    public static readonly ApiProblem InvalidUploadToken = new(401, "invalid-upload-token", "The upload token is invalid, expired, or for another upload.");
+
+    // platform (issue 13)
+    public static readonly ApiProblem QuotaExceeded = new(507, "quota-exceeded", "The upload would exceed the tenant's storage quota.");
+    public static readonly ApiProblem RateLimited = new(429, "rate-limited", "Too many requests; retry after the time in Retry-After.");
+    public static readonly ApiProblem ExpiredApiKey = new(401, "expired-api-key", "The API key has expired; create a new one.");
+    public static readonly ApiProblem ReconcileBusy = new(409, "reconcile-busy", "Another instance's reconciler pass kept the lease; retry later.");
 }
 
 /// <summary>Thrown where a handler cannot return a result directly (deep in the upload pipeline); mapped by the exception handler.</summary>

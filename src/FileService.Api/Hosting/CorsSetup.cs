@@ -9,8 +9,8 @@ internal static class CorsSetup
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
             .WithOrigins(origins)
             .AllowAnyHeader()
-            .WithMethods("GET", "HEAD", "POST", "PUT", "DELETE")
-            .WithExposedHeaders("ETag", "Location", "Content-Range", "Content-Disposition")
+            .WithMethods("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+            .WithExposedHeaders(["ETag", "Location", "Content-Range", "Content-Disposition", .. Tus.TusProtocol.ExposedHeaders])
             .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         return builder;
     }

@@ -34,10 +34,13 @@ public static class ProfilesApi
             p.Options.AllowedContentTypes, p.Options.CacheControl,
             p.Name.Equals(storage.Value.DefaultProfile, StringComparison.OrdinalIgnoreCase),
             new UploadLimits(p.Options.MaxSize, p.Options.AllowedContentTypes, p.Options.MultipartThreshold,
-                // The part size POST /v1/uploads starts from; stores that cannot sign (local disk) take any part size.
-                backends.Contains(p.Options.Backend)
-                    ? signing.ForGranted(backends.Get(p.Options.Backend), multipart: true).Limits.PartSizeFor(0, p.Options.PartSize)
-                    : p.Options.PartSize))).ToList();
+                // The part size POST /v1/uploads starts from, after the minimums of whoever signs the parts.
+                PartSizeFor(p.Options, backends, signing)))).ToList();
         return TypedResults.Ok(profiles);
     }
+
+    private static long PartSizeFor(ProfileOptions profile, IBackendRegistry backends, DirectAccessResolver signing) =>
+        backends.Contains(profile.Backend)
+            ? signing.ForGranted(backends.Get(profile.Backend), multipart: true).Limits.PartSizeFor(0, profile.PartSize)
+            : profile.PartSize;
 }

@@ -14,7 +14,7 @@ namespace FileService.Storage.LocalDisk;
 /// <c>PublicRead</c> are ignored: one disk has a single class of storage, and who may read the files is up to the
 /// file system and whatever serves <c>PublicBaseUrl</c>, not up to per-object grants.
 /// </remarks>
-internal sealed class LocalDiskBackend : IStorageBackend
+internal sealed partial class LocalDiskBackend : IStorageBackend
 {
     private const string MetaFolder = ".fileservice-meta";
     private const string TempPrefix = ".fs-tmp-";

@@ -1,7 +1,3 @@
-using FileService.BrowserTests.Infrastructure;
-using FileService.IntegrationTests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace FileService.BrowserTests.Backends;
 
 /// <summary>The embedded default, SQLite and local disk: the service signs links to itself and moves the bytes.</summary>
@@ -40,3 +36,7 @@ public sealed class LocalDiskSignedUrlInBrowserTests(LocalDiskBrowserFixture fix
 [Collection(LocalDiskBrowserFixture.Collection)]
 public sealed class LocalDiskDirectAccessInBrowserTests(LocalDiskBrowserFixture fixture, ITestOutputHelper output)
     : DirectAccessInBrowserTests<LocalDiskBrowserFixture>(fixture, output);
+
+[Collection(LocalDiskBrowserFixture.Collection)]
+public sealed class LocalDiskUppyTusInBrowserTests(LocalDiskBrowserFixture fixture, ITestOutputHelper output)
+    : UppyTusInBrowserTests<LocalDiskBrowserFixture>(fixture, output);

@@ -1,7 +1,3 @@
-using FileService.BrowserTests.Infrastructure;
-using FileService.IntegrationTests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace FileService.BrowserTests.Backends;
 
 /// <summary>Production shape: PostgreSQL and S3 on Ceph RGW, which verifies presigned signatures and expiry.</summary>
@@ -49,3 +45,7 @@ public sealed class S3SignedUrlInBrowserTests(S3BrowserFixture fixture, ITestOut
 [Collection(S3BrowserFixture.Collection)]
 public sealed class S3DirectAccessInBrowserTests(S3BrowserFixture fixture, ITestOutputHelper output)
     : DirectAccessInBrowserTests<S3BrowserFixture>(fixture, output);
+
+[Collection(S3BrowserFixture.Collection)]
+public sealed class S3UppyTusInBrowserTests(S3BrowserFixture fixture, ITestOutputHelper output)
+    : UppyTusInBrowserTests<S3BrowserFixture>(fixture, output);

@@ -28,6 +28,11 @@ internal sealed class ContractOperationFilter : IOperationFilter
         operation.Responses ??= [];
         Problem(operation, StatusCodes.Status500InternalServerError, "An unexpected failure (logged by the service).");
         Problem(operation, StatusCodes.Status503ServiceUnavailable, "The metadata store or a storage backend is unavailable; retry later.");
+        // Rate limits (per key, per client address on links, concurrent uploads) can refuse any /v1 call; quotas any that creates a file.
+        if (context.ApiDescription.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true)
+            Problem(operation, StatusCodes.Status429TooManyRequests, "rate-limited: a per-instance rate limit refused the call; Retry-After says when to retry.");
+        if (operation.OperationId is "UploadFile" or "CreateUpload" or "CreateTusUpload")
+            Problem(operation, StatusCodes.Status507InsufficientStorage, "quota-exceeded: the upload would exceed the tenant's quota (the detail says which and what is used).");
         OperationContracts.Apply(operation, context);
         foreach (var (status, response) in operation.Responses)
         {
