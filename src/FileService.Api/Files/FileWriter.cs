@@ -17,7 +17,8 @@ namespace FileService.Api.Files;
 /// (primary, backups, mirrors) is the router's and the failover writer's business.
 /// </summary>
 public sealed class FileWriter(
-    UploadAdmission admission, IFileStore files, FailoverWriter failover, UploadTransforms transforms, ILogger<FileWriter> logger)
+    UploadAdmission admission, IFileStore files, FailoverWriter failover, UploadTransforms transforms, InFlightUploads inFlight,
+    ILogger<FileWriter> logger)
 {
     /// <summary>
     /// Stores <paramref name="body"/> as a new file of the caller's tenant. <paramref name="afterWrite"/> runs once the
@@ -40,6 +41,8 @@ public sealed class FileWriter(
         var target = await failover.ClaimAsync(route, backend => admission.ClaimKeyAsync(caller.Tenant(), profile, backend, fields, cancellationToken));
         metered.QuotaLimit = target.Record.ReservedBytes + target.Record.QuotaHeadroom;
         FileServiceMetrics.Tag(target.Record);
+        // Until the row is ready or undone: its row is kept alive for the reconciler, and shutdown waits for its undo.
+        using var running = inFlight.Track(target.Record.Id);
         var objectWritten = false;
         try
         {

@@ -1,11 +1,9 @@
-using System.Net.Http.Headers;
 using Dapper;
 using FileService.Api.Auth;
 using FileService.Api.Metadata;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FileService.IntegrationTests.Infrastructure;
 

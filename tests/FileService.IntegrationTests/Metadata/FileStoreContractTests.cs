@@ -1,5 +1,4 @@
 using FileService.Api.Metadata;
-using FileService.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FileService.IntegrationTests.Metadata;

@@ -1,8 +1,3 @@
-using System.Text;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace FileService.IntegrationTests.Storage;
 
 /// <summary>
