@@ -44,6 +44,7 @@ rm -f "$RESULTS_DIR"/*.trx
 SECONDS=0
 bash "$SERVERS" install
 bash scripts/contract-tools.sh install
+bash scripts/tus-clients.sh install
 log "install: ${SECONDS}s"
 
 servers_down() { bash "$SERVERS" down || true; }

@@ -36,3 +36,7 @@ public sealed class LocalDiskSignedUrlInBrowserTests(LocalDiskBrowserFixture fix
 [Collection(LocalDiskBrowserFixture.Collection)]
 public sealed class LocalDiskDirectAccessInBrowserTests(LocalDiskBrowserFixture fixture, ITestOutputHelper output)
     : DirectAccessInBrowserTests<LocalDiskBrowserFixture>(fixture, output);
+
+[Collection(LocalDiskBrowserFixture.Collection)]
+public sealed class LocalDiskUppyTusInBrowserTests(LocalDiskBrowserFixture fixture, ITestOutputHelper output)
+    : UppyTusInBrowserTests<LocalDiskBrowserFixture>(fixture, output);

@@ -45,3 +45,7 @@ public sealed class S3SignedUrlInBrowserTests(S3BrowserFixture fixture, ITestOut
 [Collection(S3BrowserFixture.Collection)]
 public sealed class S3DirectAccessInBrowserTests(S3BrowserFixture fixture, ITestOutputHelper output)
     : DirectAccessInBrowserTests<S3BrowserFixture>(fixture, output);
+
+[Collection(S3BrowserFixture.Collection)]
+public sealed class S3UppyTusInBrowserTests(S3BrowserFixture fixture, ITestOutputHelper output)
+    : UppyTusInBrowserTests<S3BrowserFixture>(fixture, output);

@@ -56,9 +56,18 @@ public abstract class TusFixture : IAsyncLifetime
         ApiBase = new Uri(address.TrimEnd('/') + "/");
     }
 
+    private readonly List<string> _tenants = [];
+
     public virtual async Task DisposeAsync()
     {
-        if (Service is not null) await Service.DisposeAsync();
+        // Shared buckets and containers (RGW's memory is capped): remove what the tests stored.
+        if (Service is not null)
+        {
+            foreach (var tenant in _tenants)
+                foreach (var key in await LeftoversAsync(tenant))
+                    await Storage.DeleteAsync(key, CancellationToken.None);
+            await Service.DisposeAsync();
+        }
         Temp.Dispose();
     }
 
@@ -66,6 +75,7 @@ public abstract class TusFixture : IAsyncLifetime
     public async Task<(string Tenant, string Key)> NewTenantAsync(params string[] scopes)
     {
         var tenant = "u" + Guid.NewGuid().ToString("N")[..12];
+        lock (_tenants) _tenants.Add(tenant);
         var (_, key) = await Service.Services.GetRequiredService<ApiKeyStore>().CreateAsync(tenant,
             scopes.Length == 0 ? [Scopes.FilesRead, Scopes.FilesWrite, Scopes.FilesDelete] : scopes, "tus test", CancellationToken.None);
         return (tenant, key);
