@@ -43,6 +43,7 @@ rm -f "$RESULTS_DIR"/*.trx
 
 SECONDS=0
 bash "$SERVERS" install
+bash scripts/contract-tools.sh install
 bash scripts/tus-clients.sh install
 log "install: ${SECONDS}s"
 

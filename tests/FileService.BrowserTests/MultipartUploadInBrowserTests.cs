@@ -1,6 +1,3 @@
-using FileService.BrowserTests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace FileService.BrowserTests;
 
 /// <summary>

@@ -16,6 +16,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptionsMonitor<AuthOptions> auth,
     ApiKeyStore store,
+    ApiKeyUsage usage,
+    TimeProvider clock,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -35,9 +37,10 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Success($"config:{configured.Key}", seeded.Tenant, seeded.Scopes);
 
         var stored = await store.FindActiveAsync(hash, Context.RequestAborted);
-        return stored is null
-            ? AuthenticateResult.Fail("Unknown or revoked API key.")
-            : Success(stored.Id.ToString(), stored.Tenant, stored.Scopes);
+        if (stored is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+        if (stored.ExpiresAt <= clock.GetUtcNow()) return AuthenticateResult.Fail(new ExpiredApiKeyException());
+        usage.Used(stored.Id);
+        return Success(stored.Id.ToString(), stored.Tenant, stored.Scopes);
     }
 
     private string? ReadKey()
@@ -61,7 +64,12 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure;
         Response.Headers.WWWAuthenticate = "Bearer";
-        await WriteProblemAsync(failure is null ? ApiProblem.MissingApiKey : ApiProblem.InvalidApiKey);
+        await WriteProblemAsync(failure switch
+        {
+            null => ApiProblem.MissingApiKey,
+            ExpiredApiKeyException => ApiProblem.ExpiredApiKey,
+            _ => ApiProblem.InvalidApiKey,
+        });
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => WriteProblemAsync(ApiProblem.MissingScope);
@@ -73,11 +81,16 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 }
 
+internal sealed class ExpiredApiKeyException() : Exception("The API key has expired.");
+
 internal static class CallerExtensions
 {
     /// <summary>The tenant of the authenticated key: every file query is scoped by it.</summary>
     public static string Tenant(this ClaimsPrincipal user) =>
         user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) ?? throw new InvalidOperationException("No tenant on an authenticated caller.");
+
+    /// <summary>The id of the key that authenticated the caller (<c>config:&lt;name&gt;</c> for configured keys), for audit entries.</summary>
+    public static string KeyId(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
 
     public static bool HasScope(this ClaimsPrincipal user, string scope) =>
         user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope) || user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin);

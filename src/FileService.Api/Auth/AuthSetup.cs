@@ -15,6 +15,9 @@ internal static class AuthSetup
         foreach (var scope in Scopes.All)
             authorization.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(scope)));
         builder.Services.AddHostedService<DevelopmentKeyBootstrap>();
+        builder.Services.AddSingleton<ApiKeyUsage>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
+        builder.Services.AddSingleton<Hosting.AuditLog>();
         return builder;
     }
 }

@@ -72,6 +72,21 @@ public sealed class DirectUploadProtocol(
     {
         var session = await sessions.ClaimAsync(caller.Tenant(), uploadId, UploadSessionStatus.Completing, cancellationToken)
             ?? throw new ApiException(ApiProblem.UploadNotFound);
+        try
+        {
+            return await CompleteClaimedAsync(session, parts, cancellationToken);
+        }
+        catch (Exception e) when (e is not ApiException)
+        {
+            // Anything unexpected after the claim (a store or database failure, a cancelled request) gives the session
+            // back, so that the client can complete again or abort; a crash here is the reconciler's to recover.
+            await ReleaseQuietlyAsync(session);
+            throw;
+        }
+    }
+
+    private async Task<FileRecord> CompleteClaimedAsync(UploadSession session, IReadOnlyList<CompletedPart> parts, CancellationToken cancellationToken)
+    {
         var record = await files.GetAnyStatusAsync(session.Tenant, session.FileId, cancellationToken)
             ?? throw new ApiException(ApiProblem.UploadNotFound);
         var profile = profiles.Find(record.Profile) ?? throw new ApiException(ApiProblem.UnknownProfile);
@@ -120,12 +135,60 @@ public sealed class DirectUploadProtocol(
             await DiscardAsync(session, record, backend, deleteObject: true, removeOlderAtKey: profile.Options.Overwrite);
             throw new ApiException(ApiProblem.VerificationFailed.WithDetail(failure));
         }
+        return await MarkReadyAsync(session, record, profile, properties);
+    }
+
+    /// <summary>The verified object becomes the file; the session is done.</summary>
+    private async Task<FileRecord> MarkReadyAsync(UploadSession session, FileRecord record, Profile profile, ObjectProperties properties)
+    {
         // The profile's default target is where a direct upload goes (it follows no routing rule): its mirrors get a copy.
-        var mirrors = Routing.RouteTarget.Of(profile.Options).MirrorsBesides(backend.Name);
+        var mirrors = Routing.RouteTarget.Of(profile.Options).MirrorsBesides(session.Backend);
         var ready = await files.MarkReadyAsync(record.Id, new StoredContent(properties.Length, session.DeclaredSha256,
             $"\"{properties.ETag ?? session.Id.ToString("N")}\"") { Mirrors = mirrors }, supersede: profile.Options.Overwrite, CancellationToken.None);
         await sessions.DeleteAsync(session.Id, CancellationToken.None);
+        Telemetry.FileServiceMetrics.Uploaded(ready.Profile, ready.Backend, "direct", "ok", ready.Size, clock.GetUtcNow() - session.CreatedAt);
         return ready;
+    }
+
+    private async Task ReleaseQuietlyAsync(UploadSession session)
+    {
+        try
+        {
+            await sessions.ReleaseAsync(session.Id, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Could not give upload session {UploadId} back; the reconciler takes it over after its claim lease", session.Id);
+        }
+    }
+
+    /// <summary>
+    /// Used by the reconciler on a session whose claimer (a completion, an abort, the expiry job) died: a completion is
+    /// retried from what the store holds (verification runs again), and a session that cannot be verified is discarded
+    /// like an aborted one. The multipart upload cannot be assembled again (the client's part list is gone): an
+    /// unassembled one is aborted.
+    /// </summary>
+    internal async Task<string> RecoverClaimedAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        var record = await files.GetAnyStatusAsync(session.Tenant, session.FileId, cancellationToken);
+        if (record is not { Status: FileStatus.Pending })
+        {
+            // Completed (or removed) just before the claimer died: only the session is left.
+            await sessions.DeleteAsync(session.Id, CancellationToken.None);
+            return "already finished";
+        }
+        if (session.Status == UploadSessionStatus.Completing && profiles.Find(record.Profile) is { } profile)
+        {
+            var backend = backends.Get(session.Backend);
+            if (await backend.GetPropertiesAsync(session.Key, cancellationToken) is { } properties &&
+                await VerifyAsync(session.Key, session.DeclaredSize, session.DeclaredSha256, record, profile, backend, properties, cancellationToken) is null)
+            {
+                await MarkReadyAsync(session, record, profile, properties);
+                return "completed";
+            }
+        }
+        await DiscardSessionAsync(session);
+        return "discarded";
     }
 
     /// <summary>Aborts an open session: the store's multipart upload, whatever was written, and the pending record.</summary>
@@ -156,7 +219,8 @@ public sealed class DirectUploadProtocol(
     {
         using var undo = UndoDeadline.Start();
         if (session.Protocol == UploadSession.TusProtocol)
-            await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key, session.BackendUploadId, logger);
+            await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key,
+                session.BackendUploadId is { } state ? new ResumableUpload(state, session.PartSize ?? 1) : null, logger);
         else if (session.BackendUploadId is { } backendUploadId)
         {
             var access = signing.ForGranted(backend, multipart: session.PartSize is not null).Access;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FileService.Api.Files;
 using FileService.Storage;
 using FluentValidation;
@@ -7,7 +8,7 @@ namespace FileService.Api.DirectUploads;
 /// <summary>A direct upload the client asks to start: everything is checked against the profile before anything is signed.</summary>
 /// <param name="Protocol"><c>direct</c> (default: signed requests to the store) or <c>tus</c> (a tus upload through the service).</param>
 public sealed record CreateUploadRequest(
-    string? Profile, string? Name, string? ContentType, long Size, string? Sha256, string? Owner, Dictionary<string, string>? Metadata,
+    string? Profile, string Name, string ContentType, long Size, string? Sha256, string? Owner, Dictionary<string, string>? Metadata,
     string? Protocol = null);
 
 public sealed class CreateUploadRequestValidator : AbstractValidator<CreateUploadRequest>
@@ -23,8 +24,14 @@ public sealed class CreateUploadRequestValidator : AbstractValidator<CreateUploa
 }
 
 /// <summary>How to upload: one request, or numbered parts of <see cref="Multipart.PartSize"/> bytes (the last may be shorter).</summary>
-public sealed record CreateUploadResponse(Guid UploadId, Guid FileId, DateTimeOffset ExpiresAt, SignedRequest? Upload, MultipartInstructions? Multipart,
-    TusInstructions? Tus = null);
+/// <remarks>
+/// Exactly one of <c>upload</c>, <c>multipart</c> and <c>tus</c> is sent: the others are left out rather than null, which
+/// OpenAPI 3.0 cannot say of a reference to another schema.
+/// </remarks>
+public sealed record CreateUploadResponse(Guid UploadId, Guid FileId, DateTimeOffset ExpiresAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SignedRequest? Upload,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MultipartInstructions? Multipart,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TusInstructions? Tus = null);
 
 /// <summary>
 /// What a tus client needs for an upload its server prepared: the creation endpoint (for clients that always create,

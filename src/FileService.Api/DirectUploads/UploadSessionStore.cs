@@ -30,7 +30,7 @@ public sealed record UploadSession
 /// <summary>Upload sessions, in the same database and dialect-neutral SQL as the file records.</summary>
 public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider clock)
 {
-    private const string Columns = """
+    internal const string Columns = """
         id AS Id, file_id AS FileId, tenant AS Tenant, backend AS Backend, object_key AS Key, backend_upload_id AS BackendUploadId,
         declared_size AS DeclaredSize, declared_sha256 AS DeclaredSha256, part_size AS PartSize, part_count AS PartCount,
         status AS StatusText, expires_at AS ExpiresAt, created_at AS CreatedAt, protocol AS Protocol
@@ -48,15 +48,15 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
     // Claiming flips the status in one statement: of two concurrent completions (or a completion and the expiry
     // job, on any number of instances) exactly one sees its row come back.
     private const string ClaimSql = $"""
-        UPDATE upload_sessions SET status = @To
+        UPDATE upload_sessions SET status = @To, claimed_at = @Now
         WHERE id = @Id AND tenant = @Tenant AND status = 'open'
         RETURNING {Columns}
         """;
 
-    private const string ReleaseSql = "UPDATE upload_sessions SET status = 'open' WHERE id = @Id";
+    private const string ReleaseSql = "UPDATE upload_sessions SET status = 'open', claimed_at = NULL WHERE id = @Id";
 
     private const string ClaimExpiredSql = $"""
-        UPDATE upload_sessions SET status = 'expiring'
+        UPDATE upload_sessions SET status = 'expiring', claimed_at = @Now
         WHERE id IN (SELECT id FROM upload_sessions WHERE status = 'open' AND expires_at < @Now ORDER BY expires_at LIMIT @Batch)
           AND status = 'open'
         RETURNING {Columns}
@@ -86,7 +86,7 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(ClaimSql,
-            new { Id = id, Tenant = tenant, To = to.ToString().ToLowerInvariant() }, cancellationToken: cancellationToken)))?.ToSession();
+            new { Id = id, Tenant = tenant, To = to.ToString().ToLowerInvariant(), Now = clock.GetUtcNow() }, cancellationToken: cancellationToken)))?.ToSession();
     }
 
     /// <summary>Gives a claimed session back (completion failed for a reason the client can fix, e.g. a missing part).</summary>
@@ -110,7 +110,7 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
         await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { Id = id }, cancellationToken: cancellationToken));
     }
 
-    private sealed class Row
+    internal sealed class Row
     {
         public Guid Id { get; init; }
         public Guid FileId { get; init; }

@@ -19,6 +19,7 @@ public static partial class FileEndpoints
             return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
         if (record is null) return Problem(ApiProblem.FileNotFound);
+        Telemetry.FileServiceMetrics.Tag(record);
 
         if (redirect ?? links.RedirectsDownloads(record))
         {
@@ -32,7 +33,8 @@ public static partial class FileEndpoints
         var headers = ContentHeaders.Of(record, disposition ?? "attachment", decompress);
         var read = await ContentDelivery.OpenAsync(context, headers, async (range, ct) =>
         {
-            var opened = await copies.OpenAsync(record, range, ct);
+            var opened = await copies.OpenAsync(record, range, ct) is { } read
+                ? Telemetry.FileServiceMetrics.CountDownload(read, record.Profile, record.Backend) : null;
             return opened is null || !decompress ? opened : new ObjectReadResult(opened.Properties, Transforms.GzipDelivery.Decompress(opened.Content), null);
         }, cancellationToken);
         if (read.Problem is { } problem)

@@ -45,7 +45,7 @@ public static partial class FileEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteFile(string id, ClaimsPrincipal user, IFileStore files,
-        IBackendRegistry backends, ILogger<FileWriter> logger, CancellationToken cancellationToken)
+        IBackendRegistry backends, AuditLog audit, ILogger<FileWriter> logger, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         var record = await files.BeginDeleteAsync(user.Tenant(), fileId, cancellationToken);
@@ -65,6 +65,7 @@ public static partial class FileEndpoints
             return Problem(e is StorageException { IsTransient: false } ? ApiProblem.BackendFailed : ApiProblem.BackendUnavailable);
         }
         await files.RemoveAsync(record.Id, undo.Token);
+        audit.Write(user.KeyId(), record.Tenant, "file.deleted", record.Id.ToString());
         return TypedResults.NoContent();
     }
 

@@ -4,6 +4,7 @@ using FileService.Api.Hosting;
 using FileService.Api.Metadata;
 using FileService.Api.Profiles;
 using FileService.Api.Routing;
+using FileService.Api.Telemetry;
 using FileService.Api.Transforms;
 using FileService.Storage;
 
@@ -16,7 +17,8 @@ namespace FileService.Api.Files;
 /// (primary, backups, mirrors) is the router's and the failover writer's business.
 /// </summary>
 public sealed class FileWriter(
-    UploadAdmission admission, IFileStore files, FailoverWriter failover, UploadTransforms transforms, ILogger<FileWriter> logger)
+    UploadAdmission admission, IFileStore files, FailoverWriter failover, UploadTransforms transforms, InFlightUploads inFlight,
+    ILogger<FileWriter> logger)
 {
     /// <summary>
     /// Stores <paramref name="body"/> as a new file of the caller's tenant. <paramref name="afterWrite"/> runs once the
@@ -25,6 +27,7 @@ public sealed class FileWriter(
     public async Task<FileRecord> WriteAsync(ClaimsPrincipal caller, UploadFields fields, Stream body, Func<Task>? afterWrite,
         CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var profile = await admission.AdmitAsync(fields, cancellationToken);
         var head = await ReadHeadAsync(body, fields.ContentType, cancellationToken);
 
@@ -36,6 +39,10 @@ public sealed class FileWriter(
 
         var route = BackendRouter.Route(profile.Options, fields.Name!, storedType, fields.DeclaredLength);
         var target = await failover.ClaimAsync(route, backend => admission.ClaimKeyAsync(caller.Tenant(), profile, backend, fields, cancellationToken));
+        metered.QuotaLimit = target.Record.ReservedBytes + target.Record.QuotaHeadroom;
+        FileServiceMetrics.Tag(target.Record);
+        // Until the row is ready or undone: its row is kept alive for the reconciler, and shutdown waits for its undo.
+        using var running = inFlight.Track(target.Record.Id);
         var objectWritten = false;
         try
         {
@@ -48,10 +55,14 @@ public sealed class FileWriter(
                 throw new StorageException(StorageErrorKind.Rejected, target.Backend.Name, $"Stored {stored.Length} bytes of {metered.BytesRead}.");
             // Mirrors receive their copy from the replication job.
             var content = ContentOf(metered, stored, transformed, fields.ContentType) with { Mirrors = target.Mirrors };
-            return await files.MarkReadyAsync(target.Record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
+            var ready = await files.MarkReadyAsync(target.Record.Id, content, supersede: profile.Options.Overwrite, CancellationToken.None);
+            FileServiceMetrics.Uploaded(profile.Name, ready.Backend, "stream", "ok", metered.BytesRead, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return ready;
         }
         catch (Exception e)
         {
+            FileServiceMetrics.Uploaded(profile.Name, target.Backend.Name, "stream", e is ApiException ? "rejected" : "failed", metered.BytesRead,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started));
             await UndoAsync(target.Record, target.Backend, objectWritten, profile.Options.Overwrite, e);
             if (e is StorageException { Kind: StorageErrorKind.AlreadyExists }) throw new ApiException(ApiProblem.KeyConflict);
             throw;

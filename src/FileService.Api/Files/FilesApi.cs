@@ -17,6 +17,7 @@ public static class FilesApi
             .WithName(nameof(FileEndpoints.UploadFile))
             .WithSummary("Uploads a file, streamed: multipart/form-data (fields profile, name, owner, metadata[key] before the 'file' part) or a raw body.")
             .RequireAuthorization(Scopes.FilesWrite)
+            .RequireRateLimiting(RateLimiting.RateLimitSetup.UploadsPolicy)
             .WithMetadata(new DisableRequestSizeLimitAttribute())
             .Accepts<UploadForm>("multipart/form-data")
             .Accepts<byte[]>("application/octet-stream", "*/*")

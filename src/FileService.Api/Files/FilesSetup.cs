@@ -10,6 +10,8 @@ internal static class FilesSetup
         builder.Services
             .AddSingleton<UploadAdmission>()
             .AddSingleton<FileWriter>()
+            .AddSingleton<InFlightUploads>()
+            .AddHostedService(sp => sp.GetRequiredService<InFlightUploads>())
             .AddSingleton<FileResponses>()
             .AddSingleton<IValidator<UploadFields>, UploadFieldsValidator>()
             .AddSingleton<IValidator<ListFilesQuery>, ListFilesQueryValidator>();

@@ -13,6 +13,9 @@ internal sealed class MeteredStream(Stream inner, long maxLength) : ForwardReadS
 
     public long BytesRead { get; private set; }
 
+    /// <summary>Bytes the tenant's quota leaves this upload (set once its reservation is made); <c>null</c>: no quota applies.</summary>
+    public long? QuotaLimit { get; set; }
+
     /// <summary>Lower-case hex SHA-256 of everything read; call once, at the end.</summary>
     public string Sha256Hex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 
@@ -31,6 +34,7 @@ internal sealed class MeteredStream(Stream inner, long maxLength) : ForwardReadS
         BytesRead += read.Length;
         if (BytesRead > maxLength)
             throw new ApiException(ApiProblem.FileTooLarge.WithDetail($"The profile accepts at most {maxLength} bytes."));
+        if (BytesRead > QuotaLimit) throw Quotas.QuotaLedger.StreamExceeded(QuotaLimit.Value);
         _hash.AppendData(read);
         return read.Length;
     }

@@ -62,9 +62,9 @@ public sealed class UploadAdmission(ProfileCatalog profiles, IFileStore files, I
             {
                 Id = FileIds.NewId(now), Tenant = tenant, Owner = fields.Owner, Profile = profile.Name, Backend = backend.Name,
                 Key = key, Name = name, ContentType = fields.ContentType, Status = FileStatus.Pending, Metadata = fields.Metadata,
-                CreatedAt = now, UpdatedAt = now,
+                CreatedAt = now, UpdatedAt = now, ReservedBytes = fields.DeclaredLength ?? 0,
             };
-            if (await files.TryInsertPendingAsync(record, exclusiveKey: !profile.Options.Overwrite, cancellationToken)) return record;
+            if (await files.TryClaimPendingAsync(record, exclusiveKey: !profile.Options.Overwrite, cancellationToken) is { } claimed) return claimed;
         }
         throw new ApiException(ApiProblem.KeyConflict);
     }

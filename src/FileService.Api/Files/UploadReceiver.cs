@@ -52,7 +52,7 @@ internal static partial class UploadReceiver
             HeadersCountLimit = 16,
         };
 
-        string? profile = null, name = null, owner = null;
+        string? profile = null, name = null, owner = null, typeField = null, filenameField = null;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var count = 0; await NextSectionAsync(reader, aborted, cancellationToken) is { } section; count++)
         {
@@ -68,8 +68,9 @@ internal static partial class UploadReceiver
                     throw new ApiException(ApiProblem.MissingFilePart.WithDetail($"The file part must be named 'file' (it is '{fieldName}')."));
                 var fields = new UploadFields
                 {
-                    Profile = profile, Name = name ?? FileNameOf(disposition), Owner = owner, Metadata = metadata,
-                    ContentType = string.IsNullOrEmpty(section.ContentType) ? "application/octet-stream" : section.ContentType,
+                    Profile = profile, Name = name ?? FileNameOf(disposition) ?? filenameField, Owner = owner, Metadata = metadata,
+                    ContentType = !string.IsNullOrEmpty(section.ContentType) ? section.ContentType
+                        : !string.IsNullOrEmpty(typeField) ? typeField : "application/octet-stream",
                 };
                 // The section stream throws plain IOExceptions on a truncated body: they are the client's fault too.
                 var body = new ClientBodyStream(section.Body, ApiProblem.MalformedMultipart, aborted);
@@ -82,11 +83,16 @@ internal static partial class UploadReceiver
                 case "profile": profile = value; break;
                 case "name": name = value; break;
                 case "owner": owner = value; break;
+                // Sent by default by browser upload libraries (Uppy's XHRUpload, Dropzone): refusing them would make every
+                // such page fail, and each has an honest use.
+                case "type": typeField = value; break;
+                case "filename": filenameField = value; break;
+                case "relativePath": break;
                 default:
                     var match = MetadataField().Match(fieldName);
                     if (!match.Success)
                         throw new ApiException(ApiProblem.ValidationFailed.WithDetail(
-                            $"Unknown form field '{fieldName}'. Fields: profile, name, owner, metadata[<key>], then the file part."));
+                            $"Unknown form field '{fieldName}'. Fields: profile, name, owner, metadata[<key>], type, filename, relativePath, then the file part."));
                     metadata[match.Groups[1].Value] = value;
                     break;
             }

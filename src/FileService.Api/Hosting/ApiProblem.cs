@@ -65,6 +65,12 @@ public sealed record ApiProblem(int Status, string Code, string Title, string? D
     public static readonly ApiProblem TusChecksumUnsupported = new(400, "tus-checksum-unsupported", "The checksum algorithm is not supported.");
     public static readonly ApiProblem TusUnsupportedProfile = new(400, "tus-unsupported-profile", "This profile cannot take tus uploads.");
     public static readonly ApiProblem InvalidUploadToken = new(401, "invalid-upload-token", "The upload token is invalid, expired, or for another upload.");
+
+    // platform (issue 13)
+    public static readonly ApiProblem QuotaExceeded = new(507, "quota-exceeded", "The upload would exceed the tenant's storage quota.");
+    public static readonly ApiProblem RateLimited = new(429, "rate-limited", "Too many requests; retry after the time in Retry-After.");
+    public static readonly ApiProblem ExpiredApiKey = new(401, "expired-api-key", "The API key has expired; create a new one.");
+    public static readonly ApiProblem ReconcileBusy = new(409, "reconcile-busy", "Another instance's reconciler pass kept the lease; retry later.");
 }
 
 /// <summary>Thrown where a handler cannot return a result directly (deep in the upload pipeline); mapped by the exception handler.</summary>

@@ -10,6 +10,7 @@ internal static class ErrorHandling
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+            ErrorCors.Apply(context.HttpContext);
         });
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         return builder;
@@ -51,5 +52,28 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             ProblemDetails = problem.ToProblemDetails(),
             Exception = exception,
         });
+    }
+}
+
+/// <summary>
+/// The exception handler clears the response, CORS headers included, before it writes the problem: without them again a
+/// browser reports a network error instead of the 4xx and its problem details. Applies the default policy once more.
+/// </summary>
+internal static class ErrorCors
+{
+    public static void Apply(HttpContext context)
+    {
+        if (!context.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Origin) ||
+            context.Response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.AccessControlAllowOrigin) ||
+            context.Response.HasStarted)
+            return;
+        var services = context.RequestServices;
+        if (services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not { } cors ||
+            services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider>() is not { } policies)
+            return;
+        // The default policy is synchronous (built from configuration at start), so this completes at once.
+        var policy = policies.GetPolicyAsync(context, policyName: null).GetAwaiter().GetResult();
+        if (policy is null) return;
+        cors.ApplyResult(cors.EvaluatePolicy(context, policy), context.Response);
     }
 }

@@ -3,13 +3,13 @@ using Microsoft.Extensions.Logging.Console;
 namespace FileService.Api.Hosting;
 
 /// <summary>
-/// The commands the service binary runs instead of serving (<c>keys ...</c>, <c>backends ...</c>): how they are told
+/// The commands the service binary runs instead of serving (<c>keys ...</c>, <c>backends ...</c>, <c>reconcile ...</c>): how they are told
 /// from a serving start, how the builder is set up for them, and which one runs.
 /// </summary>
 internal static class ServiceCommands
 {
     /// <summary>The command line of a command, or <c>null</c> when the service is started to serve.</summary>
-    public static string[]? Find(string[] args) => args is [KeysCommand.Name or BackendsCommand.Name, ..] ? args : null;
+    public static string[]? Find(string[] args) => args is [KeysCommand.Name or BackendsCommand.Name or Reconciliation.ReconcileCommand.Name, ..] ? args : null;
 
     /// <summary>
     /// A command's arguments are not configuration: they stay away from the command-line configuration provider.
@@ -34,6 +34,7 @@ internal static class ServiceCommands
     {
         [KeysCommand.Name, .. var args] => KeysCommand.RunAsync(app, args),
         [BackendsCommand.Name, .. var args] => BackendsCommand.RunAsync(app.Services, args),
+        [Reconciliation.ReconcileCommand.Name, .. var args] => Reconciliation.ReconcileCommand.RunAsync(app, args),
         _ => throw new ArgumentException($"Not a command: {string.Join(' ', command)}", nameof(command)),
     };
 }

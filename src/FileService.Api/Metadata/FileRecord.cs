@@ -40,6 +40,15 @@ public sealed record FileRecord
     public IReadOnlyList<FileReplica> Replicas { get; init; } = [];
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>Bytes a pending upload reserved against the quotas (its declared length; 0 when unknown).</summary>
+    public long ReservedBytes { get; init; }
+
+    /// <summary>
+    /// Set on a just-claimed record: how many bytes beyond <see cref="ReservedBytes"/> the tightest quota leaves, or
+    /// <c>null</c> when no quota limits bytes. A body of unknown length is stopped when it passes this.
+    /// </summary>
+    public long? QuotaHeadroom { get; init; }
 }
 
 public enum ReplicaStatus { Pending, Ready }

@@ -16,7 +16,10 @@ public sealed partial class FileStore : IReplicaStore
         RETURNING {Columns}
         """;
 
-    private const string SaveReplicasSql = "UPDATE files SET replicas = @ReplicasJson, replication_due = @Due WHERE id = @Id";
+    // Only a ready file's replicas are saved: a file deleted during its copy must not get them back.
+    private const string SaveReplicasSql = "UPDATE files SET replicas = @ReplicasJson, replication_due = @Due WHERE id = @Id AND status = 'ready'";
+
+    private const string RenewSql = "UPDATE files SET replication_due = @LeaseUntil WHERE id IN @Ids AND status = 'ready' AND replication_due IS NOT NULL";
 
     public async Task MoveToBackendAsync(Guid id, string backend, CancellationToken cancellationToken)
     {
@@ -34,11 +37,19 @@ public sealed partial class FileStore : IReplicaStore
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
-    public async Task SaveReplicasAsync(Guid id, IReadOnlyList<FileReplica> replicas, DateTimeOffset? due, CancellationToken cancellationToken)
+    public async Task<bool> SaveReplicasAsync(Guid id, IReadOnlyList<FileReplica> replicas, DateTimeOffset? due, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(SaveReplicasSql,
-            new { Id = id, ReplicasJson = JsonSerializer.Serialize(replicas, Json), Due = due }, cancellationToken: cancellationToken));
+        return await connection.ExecuteAsync(new CommandDefinition(SaveReplicasSql,
+            new { Id = id, ReplicasJson = JsonSerializer.Serialize(replicas, Json), Due = due }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    public async Task RenewReplicationLeaseAsync(IReadOnlyCollection<Guid> ids, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0) return;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(database.WithListParameters(RenewSql), new { Ids = ids.ToArray(), LeaseUntil = clock.GetUtcNow() + lease },
+            cancellationToken: cancellationToken));
     }
 }
 
@@ -51,6 +62,12 @@ public interface IReplicaStore
     /// <summary>Ready files whose replicas are due, leased to the caller for <paramref name="lease"/>.</summary>
     Task<IReadOnlyList<FileRecord>> ClaimReplicationDueAsync(int batch, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Saves replica states; <paramref name="due"/> is when to try again (<c>null</c> once every replica is ready).</summary>
-    Task SaveReplicasAsync(Guid id, IReadOnlyList<FileReplica> replicas, DateTimeOffset? due, CancellationToken cancellationToken);
+    /// <summary>
+    /// Saves replica states of a ready file; <paramref name="due"/> is when to try again (<c>null</c> once every replica is
+    /// ready). <c>false</c> when the file is no longer ready (deleted meanwhile): nothing was saved.
+    /// </summary>
+    Task<bool> SaveReplicasAsync(Guid id, IReadOnlyList<FileReplica> replicas, DateTimeOffset? due, CancellationToken cancellationToken);
+
+    /// <summary>Extends the lease on files still being copied, so that no other instance takes them while the copy runs.</summary>
+    Task RenewReplicationLeaseAsync(IReadOnlyCollection<Guid> ids, TimeSpan lease, CancellationToken cancellationToken);
 }

@@ -1,11 +1,12 @@
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using FileService.Api.Quotas;
 
 namespace FileService.Api.Metadata;
 
 /// <summary>File records in PostgreSQL or SQLite, with one set of SQL that both accept.</summary>
-public sealed partial class FileStore(MetadataDatabase database, TimeProvider clock) : IFileStore
+public sealed partial class FileStore(MetadataDatabase database, TimeProvider clock, QuotaPolicy? quotas = null) : IFileStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
@@ -13,14 +14,15 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         id AS Id, tenant AS Tenant, owner AS Owner, profile AS Profile, backend AS Backend, object_key AS Key,
         original_name AS Name, content_type AS ContentType, size AS Size, original_size AS OriginalSize,
         content_encoding AS ContentEncoding, sha256 AS Sha256, etag AS ETag,
-        status AS Status, metadata AS MetadataJson, replicas AS ReplicasJson, created_at AS CreatedAt, updated_at AS UpdatedAt
+        status AS Status, metadata AS MetadataJson, replicas AS ReplicasJson, created_at AS CreatedAt, updated_at AS UpdatedAt,
+        reserved_bytes AS ReservedBytes
         """;
 
     private const string InsertPending = """
         INSERT INTO files (id, tenant, owner, profile, backend, object_key, original_name, content_type,
-                           status, exclusive_key, metadata, created_at, updated_at)
+                           status, exclusive_key, metadata, created_at, updated_at, reserved_bytes)
         VALUES (@Id, @Tenant, @Owner, @Profile, @Backend, @Key, @Name, @ContentType,
-                'pending', @ExclusiveKey, @MetadataJson, @Now, @Now)
+                'pending', @ExclusiveKey, @MetadataJson, @Now, @Now, @ReservedBytes)
         ON CONFLICT DO NOTHING
         """;
 
@@ -36,7 +38,7 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
     private const string DeleteSuperseded = """
         DELETE FROM files
         WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND id <> @Id AND status = 'ready'
-        RETURNING tenant AS Tenant, profile AS Profile, backend AS Backend, size AS Size, status AS Status
+        RETURNING tenant AS Tenant, profile AS Profile, backend AS Backend, size AS Size, status AS Status, reserved_bytes AS ReservedBytes
         """;
 
     // Counters move with the rows, in the same transaction: files and bytes of ready and deleting rows.
@@ -56,25 +58,38 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         RETURNING {Columns}
         """;
 
-    private const string CountedColumns = "tenant AS Tenant, profile AS Profile, backend AS Backend, size AS Size, status AS Status";
+    private const string CountedColumns =
+        "tenant AS Tenant, profile AS Profile, backend AS Backend, size AS Size, status AS Status, reserved_bytes AS ReservedBytes";
 
     private const string RemoveSql = $"DELETE FROM files WHERE id = @Id RETURNING {CountedColumns}";
 
     private const string RemoveReadyAtKey =
         $"DELETE FROM files WHERE tenant = @Tenant AND backend = @Backend AND object_key = @Key AND status = 'ready' RETURNING {CountedColumns}";
 
-    public async Task<bool> TryInsertPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken)
+    public async Task<bool> TryInsertPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken) =>
+        await TryClaimPendingAsync(record, exclusiveKey, cancellationToken) is not null;
+
+    public async Task<FileRecord?> TryClaimPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(InsertPending, new
         {
             record.Id, record.Tenant, record.Owner, record.Profile, record.Backend, record.Key, record.Name, record.ContentType,
             ExclusiveKey = exclusiveKey,
             MetadataJson = JsonSerializer.Serialize(record.Metadata),
             Now = clock.GetUtcNow(),
-        }, cancellationToken: cancellationToken));
-        return inserted == 1;
+            record.ReservedBytes,
+        }, transaction, cancellationToken: cancellationToken));
+        if (inserted != 1) return null;
+        // The quota reservation commits with the row or not at all: a refused reservation leaves no pending row.
+        var headroom = await QuotaLedger.ReserveAsync(connection, transaction, ScopesFor(record), 1, record.ReservedBytes, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return record with { QuotaHeadroom = headroom };
     }
+
+    private IReadOnlyList<QuotaScope> ScopesFor(FileRecord record) =>
+        quotas?.ScopesFor(record.Tenant, record.Profile) ?? [new(record.Tenant, "", null, null), new(record.Tenant, record.Profile, null, null)];
 
     public async Task<FileRecord> MarkReadyAsync(Guid id, StoredContent content, bool supersede, CancellationToken cancellationToken)
     {
@@ -89,12 +104,15 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
                 ReplicationDue = content.Mirrors.Count > 0 ? clock.GetUtcNow() : (DateTimeOffset?)null,
             }, transaction, cancellationToken: cancellationToken))
             ?? throw new InvalidOperationException($"File {id} is not pending.");
-        var changes = new List<(CountedRow, int)> { (new CountedRow(row.Tenant, row.Profile, row.Backend, row.Size, "ready"), +1) };
+        // Settles the reservation to the real size; growth beyond it (a body of unknown length) must still fit the quota.
+        await QuotaLedger.ReserveAsync(connection, transaction, ScopesFor(row.ToRecord()), 0, row.Size - row.ReservedBytes, cancellationToken);
+        var changes = new List<(CountedRow, int)> { (new CountedRow(row.Tenant, row.Profile, row.Backend, row.Size, "ready", 0), +1) };
         if (supersede)
         {
             var superseded = await connection.QueryAsync<CountedRow>(new CommandDefinition(DeleteSuperseded,
                 new { row.Tenant, row.Backend, row.Key, Id = id }, transaction, cancellationToken: cancellationToken));
             changes.AddRange(superseded.Select(r => (r, -1)));
+            await ReleaseQuotaAsync(connection, transaction, superseded, cancellationToken);
         }
         await ApplyUsageAsync(connection, transaction, changes, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -163,6 +181,7 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         var removed = await connection.QueryAsync<CountedRow>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
         // Pending rows were never counted; ready and deleting rows were.
         await ApplyUsageAsync(connection, transaction, removed.Where(r => r.Status != "pending").Select(r => (r, -1)), cancellationToken);
+        await ReleaseQuotaAsync(connection, transaction, removed, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -177,7 +196,15 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         }
     }
 
-    private sealed record CountedRow(string Tenant, string Profile, string Backend, long Size, string Status);
+    /// <summary>Gives removed rows' quota back: a pending row what it reserved, a ready or deleting row its size.</summary>
+    private static async Task ReleaseQuotaAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
+        IEnumerable<CountedRow> removed, CancellationToken cancellationToken)
+    {
+        foreach (var row in removed)
+            await QuotaLedger.AddAsync(connection, transaction, row.Tenant, row.Profile, -1, -(row.Status == "pending" ? row.ReservedBytes : row.Size), cancellationToken);
+    }
+
+    private sealed record CountedRow(string Tenant, string Profile, string Backend, long Size, string Status, long ReservedBytes);
 
     public async Task RemoveReadyAtKeyAsync(string tenant, string backend, string key, CancellationToken cancellationToken) =>
         await RemoveCountedAsync(RemoveReadyAtKey, new { Tenant = tenant, Backend = backend, Key = key }, cancellationToken);
@@ -209,6 +236,7 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         public string ReplicasJson { get; init; } = "[]";
         public DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset UpdatedAt { get; init; }
+        public long ReservedBytes { get; init; }
 
         public FileRecord ToRecord() => new()
         {
@@ -217,7 +245,7 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
             Status = Enum.Parse<FileStatus>(Status, ignoreCase: true),
             Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson) ?? [],
             Replicas = JsonSerializer.Deserialize<List<FileReplica>>(ReplicasJson, Json) ?? [],
-            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+            CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, ReservedBytes = ReservedBytes,
         };
     }
 }

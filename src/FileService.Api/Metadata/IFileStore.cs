@@ -13,6 +13,13 @@ public interface IFileStore
     Task<bool> TryInsertPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="TryInsertPendingAsync"/> that also reserves <see cref="FileRecord.ReservedBytes"/> and one file against the
+    /// tenant's quotas, in the same transaction; throws <c>507 quota-exceeded</c> (and inserts nothing) when they do not fit.
+    /// Returns the record with its <see cref="FileRecord.QuotaHeadroom"/>, or <c>null</c> when the key is taken.
+    /// </summary>
+    Task<FileRecord?> TryClaimPendingAsync(FileRecord record, bool exclusiveKey, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Marks a pending row ready. With <paramref name="supersede"/>, other ready rows of the same tenant pointing at
     /// the same (backend, key) are removed in the same transaction: their bytes were just overwritten.
     /// </summary>

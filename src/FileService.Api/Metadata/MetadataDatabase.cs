@@ -20,11 +20,20 @@ public abstract class MetadataDatabase
     /// <summary>Runs inside the migration transaction before anything else: serialises concurrent migrators.</summary>
     internal abstract string MigrationLockSql { get; }
 
+    /// <summary>Serialises the creation of the migration history table; <c>null</c> where the database does that itself.</summary>
+    internal abstract string? HistoryLockSql { get; }
+
     /// <summary>Whether an exception means a unique constraint refused a row.</summary>
     internal abstract bool IsUniqueViolation(Exception exception);
+
+    /// <summary>
+    /// SQL with <c>column IN @List</c> as this database needs it: Dapper expands a list parameter into one parameter per
+    /// item on SQLite, but sends PostgreSQL an array, which takes <c>column = ANY(@List)</c>. Pass the list as an array.
+    /// </summary>
+    internal virtual string WithListParameters(string sql) => sql;
 }
 
-internal sealed class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : MetadataDatabase, IAsyncDisposable
+internal sealed partial class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : MetadataDatabase, IAsyncDisposable
 {
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
@@ -36,8 +45,16 @@ internal sealed class PostgresMetadataDatabase(NpgsqlDataSource dataSource) : Me
     // Several service instances may start together against one database.
     internal override string MigrationLockSql => "SELECT pg_advisory_xact_lock(727274)";
 
+    // The same lock: the table's creation is part of the migrations that run once.
+    internal override string? HistoryLockSql => MigrationLockSql;
+
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    internal override string WithListParameters(string sql) => ListParameter().Replace(sql, "= ANY($1)");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bIN (@\w+)")]
+    private static partial System.Text.RegularExpressions.Regex ListParameter();
 }
 
 internal sealed class SqliteMetadataDatabase : MetadataDatabase
@@ -75,6 +92,9 @@ internal sealed class SqliteMetadataDatabase : MetadataDatabase
 
     // A write lock taken at the start of the transaction: the second migrator waits, then sees the work done.
     internal override string MigrationLockSql => "UPDATE schema_migrations SET version = version WHERE 0";
+
+    // SQLite takes its database-wide write lock for DDL: two creators cannot both create the table.
+    internal override string? HistoryLockSql => null;
 
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT

@@ -23,7 +23,7 @@ public sealed class SchemaMigrator(MetadataDatabase database, ILogger<SchemaMigr
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(CreateHistory, cancellationToken: cancellationToken));
+        await CreateHistoryAsync(connection, cancellationToken);
 
         foreach (var (version, name, sql) in Scripts(database.Dialect))
         {
@@ -38,6 +38,23 @@ public sealed class SchemaMigrator(MetadataDatabase database, ILogger<SchemaMigr
                 new { Version = version, Name = name, AppliedAt = DateTimeOffset.UtcNow.ToString("O") }, transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Creates the history table under the migration lock where the database needs it: on PostgreSQL two sessions running
+    /// CREATE TABLE IF NOT EXISTS together can both try to create its row type, and one fails with 23505.
+    /// </summary>
+    private async Task CreateHistoryAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (database.HistoryLockSql is not { } lockSql)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(CreateHistory, cancellationToken: cancellationToken));
+            return;
+        }
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(lockSql, transaction: transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(CreateHistory, transaction: transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Embedded scripts of one dialect, in version order (the number before the first '_').</summary>

@@ -40,11 +40,13 @@ public sealed class BackendCircuits(IBackendRegistry backends, IOptions<Failover
 
     public void RecordSuccess(string backend)
     {
+        Telemetry.FileServiceMetrics.StoreRequest(backend, null);
         if (_circuits.TryGetValue(backend, out var circuit)) Interlocked.Exchange(ref circuit.Failures, 0);
     }
 
     public void RecordFailure(string backend, StorageException error)
     {
+        Telemetry.FileServiceMetrics.StoreRequest(backend, error.Kind);
         var circuit = _circuits.GetOrAdd(backend, _ => new Circuit());
         if (Interlocked.Increment(ref circuit.Failures) < options.Value.FailureThreshold || circuit.OpenUntil is not null) return;
         circuit.OpenUntil = clock.GetUtcNow().AddSeconds(options.Value.BreakSeconds);

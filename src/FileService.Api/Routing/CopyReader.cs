@@ -22,6 +22,7 @@ public sealed class CopyReader(IBackendRegistry backends, ILogger<CopyReader> lo
         catch (StorageException e) when (e.IsTransient)
         {
             failure = e;
+            Telemetry.FileServiceMetrics.StoreFailure(record.Backend, e.Kind);
         }
         var why = failure is null ? "its object is missing" : $"it failed ({failure.Kind})";
         foreach (var mirror in record.Replicas.Where(r => r.Status == ReplicaStatus.Ready && backends.Contains(r.Backend)).Select(r => r.Backend))
@@ -30,6 +31,7 @@ public sealed class CopyReader(IBackendRegistry backends, ILogger<CopyReader> lo
             {
                 var read = await backends.Get(mirror).OpenReadAsync(record.Key, range, cancellationToken);
                 if (read is null) continue;
+                Telemetry.FileServiceMetrics.Failover(record.Backend, mirror);
                 logger.LogWarning("Serving {FileId} from mirror {Mirror}: on {Backend} {Why}", record.Id, mirror, record.Backend, why);
                 return read;
             }

@@ -47,6 +47,7 @@ public sealed class FailoverWriter(IBackendRegistry backends, IReplicaStore repl
             catch (StorageException e) when (e.IsTransient && target.Attempt + 1 < target.Candidates.Count)
             {
                 circuits.RecordFailure(target.Backend.Name, e);
+                Telemetry.FileServiceMetrics.Failover(target.Backend.Name, target.Candidates[target.Attempt + 1]);
                 logger.LogWarning("Backend {Backend} failed ({Kind}) before the upload started; failing over to {Backup}",
                     target.Backend.Name, e.Kind, target.Candidates[target.Attempt + 1]);
             }
@@ -76,6 +77,7 @@ public sealed class FailoverWriter(IBackendRegistry backends, IReplicaStore repl
                 var backup = backends.Get(target.Candidates[target.Attempt + 1]);
                 logger.LogWarning("Writing {FileId} to {Backend} failed ({Kind}); failing over to {Backup}",
                     target.Record.Id, target.Backend.Name, e.Kind, backup.Name);
+                Telemetry.FileServiceMetrics.Failover(target.Backend.Name, backup.Name);
                 await replicas.MoveToBackendAsync(target.Record.Id, backup.Name, cancellationToken);
                 target.Backend = backup;
                 target.Record = target.Record with { Backend = backup.Name };

@@ -15,6 +15,8 @@ internal static class RoutingSetup
             .ValidateOnStart();
         services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section)
             .Validate(o => o.SweepSeconds is > 0 and <= 86_400, "Replication:SweepSeconds must be more than 0 and at most 86400 (a day); the default is 5.")
+            .Validate(o => o.LeaseSeconds >= 3, "Replication:LeaseSeconds must be at least 3 (it is renewed every third); the default is 60.")
+            .Validate(o => o.BatchSize is >= 1 and <= 1000, "Replication:BatchSize must be between 1 and 1000; the default is 20.")
             .ValidateOnStart();
         services.AddSingleton<BackendCircuits>();
         services.AddSingleton<FailoverWriter>();

@@ -24,6 +24,7 @@ public static class LinksApi
         group.MapPut("/uploads/{token}", Upload)
             .WithName("UploadWithLink")
             .WithSummary("Uploads one object or part through a link the service signed: exact length and content type.")
+            .RequireRateLimiting(RateLimiting.RateLimitSetup.UploadsPolicy)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
             .Accepts<byte[]>("application/octet-stream", "*/*")
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -25,6 +25,7 @@ public static class TusApi
 
         group.MapPost("/", CreateTusUpload)
             .WithName(nameof(CreateTusUpload))
+            .RequireRateLimiting(RateLimiting.RateLimitSetup.UploadsPolicy)
             .WithSummary("tus creation: Upload-Length and Upload-Metadata (filename, filetype, profile, owner, sha256) are admitted like any upload; with an application/offset+octet-stream body the first bytes come along (creation-with-upload).")
             .WithMetadata(new DisableRequestSizeLimitAttribute())
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -39,6 +40,7 @@ public static class TusApi
 
         group.MapPatch("/{id}", AppendToTusUpload)
             .WithName(nameof(AppendToTusUpload))
+            .RequireRateLimiting(RateLimiting.RateLimitSetup.UploadsPolicy)
             .WithSummary("tus append at Upload-Offset (optionally checked against Upload-Checksum, sha1 or sha256); the last byte verifies the file and answers its id in FileService-File-Id.")
             .WithMetadata(new DisableRequestSizeLimitAttribute())
             .ProducesProblem(StatusCodes.Status400BadRequest)

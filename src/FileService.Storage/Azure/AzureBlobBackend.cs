@@ -12,7 +12,7 @@ namespace FileService.Storage.Azure;
 /// Objects as block blobs in one container. Uploads stage blocks and commit them in one call (see
 /// <c>AzureBlobBackend.Put.cs</c>), so a blob appears whole or not at all; create-only writes use
 /// <c>If-None-Match: *</c>, which the service enforces atomically. Failures are mapped in <c>AzureBlobBackend.Errors.cs</c>;
-/// SAS URLs for browsers, direct block uploads and CORS are in <c>AzureBlobBackend.Direct.cs</c>.
+/// SAS URLs for browsers and direct block uploads are in <c>AzureBlobBackend.Direct.cs</c>, the account's CORS rule in <c>AzureBlobBackend.Cors.cs</c>.
 /// </summary>
 internal sealed partial class AzureBlobBackend : IStorageBackend
 {

@@ -1,7 +1,3 @@
-using FileService.BrowserTests.Infrastructure;
-using FileService.IntegrationTests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace FileService.BrowserTests.Backends;
 
 /// <summary>Azure Blob Storage on Azurite (which verifies SAS signatures and expiry), with PostgreSQL metadata.</summary>

@@ -1,7 +1,3 @@
-using FileService.BrowserTests.Infrastructure;
-using FileService.IntegrationTests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace FileService.BrowserTests.Backends;
 
 /// <summary>The embedded default, SQLite and local disk: the service signs links to itself and moves the bytes.</summary>

@@ -1,7 +1,3 @@
-using FileService.BrowserTests.Infrastructure;
-using FileService.IntegrationTests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace FileService.BrowserTests.Backends;
 
 /// <summary>Production shape: PostgreSQL and S3 on Ceph RGW, which verifies presigned signatures and expiry.</summary>

@@ -1,6 +1,5 @@
 using System.Net;
 using FileService.Api.Auth;
-using FileService.IntegrationTests.Infrastructure;
 using FileService.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

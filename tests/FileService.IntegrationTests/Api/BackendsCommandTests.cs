@@ -1,6 +1,4 @@
-using System.Net;
 using FileService.Api.Hosting;
-using FileService.IntegrationTests.Infrastructure;
 
 namespace FileService.IntegrationTests.Api;
 

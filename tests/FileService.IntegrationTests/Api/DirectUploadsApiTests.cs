@@ -1,12 +1,5 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text.Json;
 using FileService.Api.Files;
 using FileService.Api.DirectUploads;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 
 namespace FileService.IntegrationTests.Api;
 

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using FileService.Api.Files;
 using FileService.Api.Metadata;
-using FileService.IntegrationTests.Infrastructure;
 
 namespace FileService.IntegrationTests.Api;
 
@@ -34,16 +30,11 @@ public sealed class FailoverAndMirroringTests : IAsyncLifetime
         Backend("azure", ("Type", "Azure"), ("ConnectionString", LocalServers.AzureConnectionString), ("Container", "fs-mirror"),
             ("CreateContainer", "true"));
         settings["Storage:DefaultProfile"] = "media";
-        settings["Storage:Profiles:media:Location"] = "media";
-        settings["Storage:Profiles:media:Backend"] = "s3";
-        settings["Storage:Profiles:media:Backups:0"] = "disk";
-        settings["Storage:Profiles:media:Mirrors:0"] = "azure";
         // Rule: text goes to local disk only (proves routing by type with the same profile).
-        settings["Storage:Profiles:media:Rules:0:ContentTypes:0"] = "text/*";
-        settings["Storage:Profiles:media:Rules:0:Backend"] = "disk";
-        settings["Storage:Failover:FailureThreshold"] = "1";
-        settings["Storage:Failover:BreakSeconds"] = "300";
-        settings["Replication:SweepSeconds"] = "0.2";
+        foreach (var (key, value) in new[] { ("Location", "media"), ("Backend", "s3"), ("Backups:0", "disk"), ("Mirrors:0", "azure"),
+                     ("Rules:0:ContentTypes:0", "text/*"), ("Rules:0:Backend", "disk") })
+            settings[$"Storage:Profiles:media:{key}"] = value;
+        (settings["Storage:Failover:FailureThreshold"], settings["Storage:Failover:BreakSeconds"], settings["Replication:SweepSeconds"]) = ("1", "300", "0.2");
         _factory = new FileServiceFactory(settings);
         _ = _factory.Server;
         await Task.CompletedTask;

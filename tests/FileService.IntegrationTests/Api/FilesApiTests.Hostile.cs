@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using FileService.IntegrationTests.Infrastructure;
-
 namespace FileService.IntegrationTests.Api;
 
 /// <summary>Hostile and malformed input: a precise problem, and nothing stored.</summary>

@@ -1,14 +1,9 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using FileService.Api.Files;
-using FileService.IntegrationTests.Infrastructure;
 using FileService.IntegrationTests.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit.Abstractions;
 
 namespace FileService.IntegrationTests.Api;
 

@@ -1,5 +1,3 @@
-using FileService.IntegrationTests.Infrastructure;
-
 namespace FileService.IntegrationTests.Api;
 
 public sealed class OpenApiDocumentTests(EmbeddedApiFixture fixture) : IClassFixture<EmbeddedApiFixture>

@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using FileService.Api.Profiles;
-using FileService.IntegrationTests.Infrastructure;
 
 namespace FileService.IntegrationTests.Api;
 

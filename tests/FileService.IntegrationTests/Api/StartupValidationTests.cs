@@ -1,5 +1,3 @@
-using FileService.IntegrationTests.Infrastructure;
-
 namespace FileService.IntegrationTests.Api;
 
 /// <summary>A misconfigured service refuses to start, and says which setting to fix.</summary>

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using FileService.Api.Files;
 using FileService.Api.Usage;
-using FileService.IntegrationTests.Infrastructure;
 
 namespace FileService.IntegrationTests.Api;
 

@@ -1,6 +1,3 @@
-using FileService.Storage;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace FileService.IntegrationTests.Infrastructure;
 
 /// <summary>

@@ -1,10 +1,9 @@
-using System.Net.Http.Headers;
 using Dapper;
 using FileService.Api.Auth;
 using FileService.Api.Metadata;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 
 namespace FileService.IntegrationTests.Infrastructure;
 
@@ -14,6 +13,8 @@ namespace FileService.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class FileServiceFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
 {
+    private Task<OpenApiContract>? _contract;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -31,6 +32,29 @@ public sealed class FileServiceFactory(IReadOnlyDictionary<string, string?> sett
         var client = CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
+    }
+
+    /// <summary>
+    /// A client like WebApplicationFactory's (redirects followed, cookies kept), whose every response is checked against
+    /// the served OpenAPI document (<see cref="ContractValidatingHandler"/>). Hides the base methods so that every test's
+    /// client validates.
+    /// </summary>
+    public new HttpClient CreateClient() => CreateClient(ClientOptions);
+
+    /// <inheritdoc cref="CreateClient()"/>
+    public new HttpClient CreateClient(WebApplicationFactoryClientOptions options)
+    {
+        var handlers = new List<DelegatingHandler>();
+        if (options.AllowAutoRedirect) handlers.Add(new RedirectHandler(options.MaxAutomaticRedirections));
+        if (options.HandleCookies) handlers.Add(new CookieContainerHandler());
+        handlers.Add(new ContractValidatingHandler(() => _contract ??= LoadContractAsync()));
+        return CreateDefaultClient(options.BaseAddress, [.. handlers]);
+    }
+
+    private async Task<OpenApiContract> LoadContractAsync()
+    {
+        using var plain = CreateDefaultClient();
+        return new OpenApiContract(System.Text.Json.JsonDocument.Parse(await plain.GetStringAsync("/swagger/v1/swagger.json")));
     }
 
     /// <summary>Every row of a tenant, whatever its status: what "leaves no row behind" is checked against.</summary>

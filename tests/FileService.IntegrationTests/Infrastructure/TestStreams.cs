@@ -1,40 +1,52 @@
-using System.Security.Cryptography;
-
 namespace FileService.IntegrationTests.Infrastructure;
+
+/// <summary>What every forward-only test body refuses, written once: no seeking, no length, no writing.</summary>
+public abstract class ForwardOnlyStream : Stream
+{
+    /// <summary>Bytes handed out so far.</summary>
+    protected long Consumed { get; set; }
+
+    public sealed override bool CanRead => true;
+    public sealed override bool CanSeek => false;
+    public sealed override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => Consumed; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
 
 /// <summary>
 /// A forward-only stream of deterministic pseudo-random bytes that never holds the whole content: uploads in tests
 /// behave like request bodies (not seekable, length unknown) and memory stays flat whatever the size.
 /// </summary>
-public sealed class GeneratedStream(long length, int seed = 1, long? failAt = null, Action? onFail = null, bool ascii = false) : Stream
+/// <remarks><paramref name="cancelAt"/> cancels a token once that many bytes were read, and goes on serving bytes: the
+/// reader, not the stream, must notice (as when a client leaves while its upload is being stored).</remarks>
+public sealed class GeneratedStream(long length, int seed = 1, long? failAt = null, Action? onFail = null, bool ascii = false,
+    (long At, CancellationTokenSource Source)? cancelAt = null) : ForwardOnlyStream
 {
-    private long _position;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
+        if (cancelAt is { } cancel && Consumed >= cancel.At) cancel.Source.Cancel();
         var end = failAt ?? length;
-        if (_position >= end)
+        if (Consumed >= end)
         {
-            if (failAt is not null && _position < length)
+            if (failAt is not null && Consumed < length)
             {
                 onFail?.Invoke();
                 throw new IOException("Simulated client failure in the middle of the body.");
             }
             return 0;
         }
-        var count = (int)Math.Min(buffer.Length, end - _position);
-        Fill(buffer[..count], _position, seed);
+        var count = (int)Math.Min(buffer.Length, end - Consumed);
+        Fill(buffer[..count], Consumed, seed);
         if (ascii)
             foreach (ref var b in buffer[..count]) b = (byte)('a' + b % 26); // text for profiles that check text stays text
-        _position += count;
+        Consumed += count;
         return count;
     }
 
@@ -78,10 +90,6 @@ public sealed class GeneratedStream(long length, int seed = 1, long? failAt = nu
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 public static class StreamHashing

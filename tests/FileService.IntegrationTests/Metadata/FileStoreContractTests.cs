@@ -1,5 +1,4 @@
 using FileService.Api.Metadata;
-using FileService.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FileService.IntegrationTests.Metadata;
@@ -38,8 +37,26 @@ public abstract class FileStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task Migrations_RunTwice_AreAppliedOnce()
     {
+        var before = await AppliedMigrationsAsync();
+
         await new SchemaMigrator(Database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+
+        // Every migration recorded once, and the second run recorded (and so ran) nothing again.
+        Assert.NotEmpty(before);
+        Assert.Equal(before.Count, before.Select(m => m.Version).Distinct().Count());
+        Assert.Equal(before, await AppliedMigrationsAsync());
         await Store.PingAsync(CancellationToken.None);
+    }
+
+    private async Task<List<(long Version, string AppliedAt)>> AppliedMigrationsAsync()
+    {
+        await using var connection = await Database.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version, applied_at FROM schema_migrations ORDER BY version";
+        await using var reader = await command.ExecuteReaderAsync();
+        var applied = new List<(long, string)>();
+        while (await reader.ReadAsync()) applied.Add((Convert.ToInt64(reader.GetValue(0)), Convert.ToString(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)!));
+        return applied;
     }
 
     [Fact]

@@ -1,10 +1,6 @@
-using System.Text;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 using FileService.Storage.Azure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace FileService.IntegrationTests.Storage;

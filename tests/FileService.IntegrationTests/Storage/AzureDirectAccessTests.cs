@@ -1,13 +1,6 @@
-using System.Globalization;
-using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 using FileService.Storage.Azure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FileService.IntegrationTests.Storage;
 
@@ -18,9 +11,10 @@ namespace FileService.IntegrationTests.Storage;
 /// </summary>
 public sealed class AzureDirectAccessTests : DirectAccessContractTests
 {
-    private const string Container = "fs-azure-direct";
-
     private readonly List<ServiceProvider> _services = [];
+
+    // A container of its own: the account's CORS rules change here, and the blobs are this suite's.
+    private const string Container = "fs-azure-direct";
 
     private AzureBlobBackend Blob => (AzureBlobBackend)Backend;
 
@@ -177,14 +171,7 @@ public sealed class AzureDirectAccessTests : DirectAccessContractTests
 
     // ---- CORS ----
 
-    private static async Task<HttpResponseMessage> PreflightAsync(Uri url, string origin)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Options, url);
-        request.Headers.Add("Origin", origin);
-        request.Headers.Add("Access-Control-Request-Method", "PUT");
-        request.Headers.Add("Access-Control-Request-Headers", "content-type,x-ms-blob-type,x-ms-meta-owner");
-        return await Browser.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> PreflightAsync(Uri url, string origin) => PreflightAsync(url, origin, "content-type,x-ms-blob-type,x-ms-meta-owner");
 
     [Fact]
     public async Task ApplyCors_AllowsTheOriginsGiven_KeepsOtherRules_AndNoOtherOrigin()

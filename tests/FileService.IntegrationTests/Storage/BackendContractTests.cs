@@ -1,8 +1,3 @@
-using System.Text;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace FileService.IntegrationTests.Storage;
 
 /// <summary>
@@ -144,9 +139,10 @@ public abstract class BackendContractTests : IAsyncLifetime
     {
         var key = Prefix + "cancelled.bin";
         using var cts = new CancellationTokenSource();
-        var body = new GeneratedStream(LargeObjectLength, failAt: LargeObjectLength / 2, onFail: cts.Cancel);
+        var body = new GeneratedStream(LargeObjectLength, cancelAt: (LargeObjectLength / 2, cts));
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Backend.PutAsync(key, body, Options(), cts.Token));
+        // The contract: cancellation is an OperationCanceledException, never a StorageException or the body's own error.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Backend.PutAsync(key, body, Options(), cts.Token));
 
         Assert.Null(await Backend.GetPropertiesAsync(key, CancellationToken.None));
     }

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
-
 namespace FileService.IntegrationTests.Storage;
 
 /// <summary>
@@ -185,6 +180,16 @@ public abstract class DirectAccessContractTests : IAsyncLifetime
             sent.AddRange(await Task.WhenAll(Enumerable.Reverse(parts).Select(SendPartAsync)));
         statuses?.AddRange(sent.OrderBy(s => s.Part.Number).Select(s => s.Status));
         return [.. sent.Select(s => s.Part).OrderBy(p => p.Number)];
+    }
+
+    /// <summary>A browser's CORS preflight for a PUT with <paramref name="requestHeaders"/> from a page on <paramref name="origin"/>.</summary>
+    protected static async Task<HttpResponseMessage> PreflightAsync(Uri url, string origin, string requestHeaders)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, url);
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "PUT");
+        request.Headers.Add("Access-Control-Request-Headers", requestHeaders);
+        return await Browser.SendAsync(request);
     }
 
     // ---- capabilities ----

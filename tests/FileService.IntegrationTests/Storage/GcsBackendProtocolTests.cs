@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 using FileService.Storage.Gcs;
-using Microsoft.Extensions.DependencyInjection;
-using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 
 namespace FileService.IntegrationTests.Storage;
 
@@ -18,7 +13,7 @@ public sealed class GcsBackendProtocolTests : IAsyncLifetime
 {
     private const string Bucket = "fs-protocol";
     private const int Mib = 1024 * 1024;
-    private static readonly GcsRetrySettings FastRetries = new(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(10), MaxRetries: 3);
+    internal static readonly GcsRetrySettings FastRetries = new(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(10), MaxRetries: 3);
     private static readonly ObjectWriteOptions Binary = new() { ContentType = "application/octet-stream" };
 
     private readonly ServiceProvider _services = new ServiceCollection().AddHttpClient().BuildServiceProvider();
@@ -297,32 +292,20 @@ public sealed class GcsBackendProtocolTests : IAsyncLifetime
     }
 
     /// <summary>Runs an action once, when the reader reaches a position: another writer acting mid-upload.</summary>
-    private sealed class CallbackStream(Stream inner, long at, Action action) : Stream
+    private sealed class CallbackStream(Stream inner, long at, Action action) : ForwardOnlyStream
     {
-        private long _position;
         private bool _done;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            if (!_done && _position >= at)
+            if (!_done && Consumed >= at)
             {
                 _done = true;
                 action();
             }
-            var read = inner.Read(buffer, offset, (int)Math.Min(count, _done ? count : at - _position));
-            _position += read;
+            var read = inner.Read(buffer, offset, (int)Math.Min(count, _done ? count : at - Consumed));
+            Consumed += read;
             return read;
         }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

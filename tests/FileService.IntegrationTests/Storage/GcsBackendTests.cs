@@ -1,7 +1,4 @@
 using System.IO.Compression;
-using System.Text;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 
 namespace FileService.IntegrationTests.Storage;
 

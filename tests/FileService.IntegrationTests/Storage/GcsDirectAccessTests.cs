@@ -1,11 +1,4 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Text.Json.Nodes;
-using System.Web;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 using FileService.Storage.Gcs;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FileService.IntegrationTests.Storage;
 
@@ -21,7 +14,6 @@ public sealed class GcsDirectAccessTests : DirectAccessContractTests
 {
     private const string Bucket = "fs-direct";
     private const int Quantum = 256 * 1024;
-    private static readonly GcsRetrySettings FastRetries = new(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(10), MaxRetries: 3);
 
     private readonly ServiceProvider _services = new ServiceCollection().AddHttpClient().BuildServiceProvider();
     private GcsProtocolServer _server = null!;
@@ -82,7 +74,7 @@ public sealed class GcsDirectAccessTests : DirectAccessContractTests
 
     protected override Task AssertDownloadUrlAsync(Uri url)
     {
-        var query = HttpUtility.ParseQueryString(url.Query);
+        var query = System.Web.HttpUtility.ParseQueryString(url.Query);
         Assert.Equal("host", query["X-Goog-SignedHeaders"]);
         Assert.InRange(long.Parse(query["X-Goog-Expires"]!), 3590, 3600); // an hour, rounded down to whole seconds
         Assert.Matches(@"^fileservice@fs-test\.iam\.gserviceaccount\.com/\d{8}/auto/storage/goog4_request$", query["X-Goog-Credential"]);
@@ -120,7 +112,7 @@ public sealed class GcsDirectAccessTests : DirectAccessContractTests
 
     private GcsBackend Build(bool withKey = true, TimeProvider? clock = null) => new("gcs-direct",
         new GcsOptions { Bucket = Bucket, Endpoint = new Uri(_server.Endpoint), CredentialsFile = withKey ? _key.Path : null },
-        _services.GetRequiredService<IHttpClientFactory>(), FastRetries, clock);
+        _services.GetRequiredService<IHttpClientFactory>(), GcsBackendProtocolTests.FastRetries, clock);
 
     private static UploadGrant Upload(long length) => new()
     {

@@ -1,5 +1,3 @@
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FileService.IntegrationTests.Storage;

@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -190,7 +186,7 @@ public sealed partial class GcsProtocolServer
         return received;
     }
 
-    // 1 MiB file buffer: gathered writes (4 KiB writes cap throughput, see performance-notes.md).
+    // 1 MiB file buffer: the body arrives in small reads, and writing each one through to the file caps throughput.
     private static FileStream OpenForWrite(string path) =>
         new(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
 }

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Security.Cryptography;
 using System.Security;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace FileService.IntegrationTests.Storage;

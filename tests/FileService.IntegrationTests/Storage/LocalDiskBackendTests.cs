@@ -1,6 +1,3 @@
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
-
 namespace FileService.IntegrationTests.Storage;
 
 public sealed class LocalDiskBackendContractTests : BackendContractTests, IDisposable

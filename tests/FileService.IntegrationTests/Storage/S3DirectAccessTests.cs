@@ -1,13 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.S3;
 using Amazon.S3.Model;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit.Abstractions;
 
 namespace FileService.IntegrationTests.Storage;
 
@@ -275,14 +270,7 @@ public sealed class S3DirectAccessTests(ITestOutputHelper output) : DirectAccess
 
     // ---- CORS ----
 
-    private static async Task<HttpResponseMessage> PreflightAsync(Uri url, string origin)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Options, url);
-        request.Headers.Add("Origin", origin);
-        request.Headers.Add("Access-Control-Request-Method", "PUT");
-        request.Headers.Add("Access-Control-Request-Headers", "content-type,if-none-match,x-amz-meta-owner");
-        return await Browser.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> PreflightAsync(Uri url, string origin) => PreflightAsync(url, origin, "content-type,if-none-match,x-amz-meta-owner");
 
     [Fact]
     public async Task ApplyCors_AllowsTheOriginsGiven_KeepsOtherRules_AndNoOtherOrigin()

@@ -1,9 +1,6 @@
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 using FileService.Storage.Azure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FileService.IntegrationTests.Storage;
 

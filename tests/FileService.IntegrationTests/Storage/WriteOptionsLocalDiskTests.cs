@@ -1,9 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace FileService.IntegrationTests.Storage;
 
 /// <summary>

@@ -1,7 +1,4 @@
-using System.Net;
 using Amazon.S3;
-using FileService.IntegrationTests.Infrastructure;
-using FileService.Storage;
 
 namespace FileService.IntegrationTests.Storage;
 
