@@ -224,7 +224,8 @@ public sealed class DirectUploadProtocol(
         if (deleteObject) await retired.RetireAsync(session.Backend, session.Key, session.ExpiresAt, CancellationToken.None);
         using var undo = UndoDeadline.Start();
         if (session.Protocol == UploadSession.TusProtocol)
-            await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key, session.BackendUploadId, logger);
+            await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key,
+                session.BackendUploadId is { } state ? new ResumableUpload(state, session.PartSize ?? 1) : null, logger);
         else if (session.BackendUploadId is { } backendUploadId)
         {
             var access = signing.ForGranted(backend, multipart: session.PartSize is not null).Access;
