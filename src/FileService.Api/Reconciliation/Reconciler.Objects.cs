@@ -6,6 +6,9 @@ namespace FileService.Api.Reconciliation;
 /// <summary>What the stores hold that no record explains, and what the records expect that the stores lost.</summary>
 internal sealed partial class Reconciler
 {
+    private static string SessionHandle(UploadLeftover leftover) =>
+        leftover.Kind == UploadLeftover.MultipartUpload ? leftover.Id : Path.GetFileName(leftover.Id);
+
     /// <summary>Local-disk temporary files and S3 incomplete multipart uploads under the service's prefixes.</summary>
     private async Task LeftoversAsync(Pass pass)
     {
@@ -23,9 +26,10 @@ internal sealed partial class Reconciler
                 logger.LogWarning(e, "Listing unfinished writes under {Prefix} on {Backend} failed; skipped this pass", prefix, name);
                 continue;
             }
-            // A multipart upload that a direct-upload session still refers to is that session's to finish or abort.
-            var owned = await store.SessionUploadIdsAsync(old.Where(l => l.Kind == UploadLeftover.MultipartUpload).Select(l => l.Id).ToList(), pass.Token);
-            foreach (var leftover in old.Where(l => !owned.Contains(l.Id)))
+            // A multipart upload that an upload session still refers to is that session's to finish or abort; so is the
+            // temporary file a tus upload appends to on local disk (its session names the file).
+            var owned = await store.SessionUploadIdsAsync(old.Select(SessionHandle).ToList(), pass.Token);
+            foreach (var leftover in old.Where(l => !owned.Contains(SessionHandle(l))))
             {
                 var finding = leftover.Kind == UploadLeftover.MultipartUpload ? pass.Report.IncompleteMultipart : pass.Report.TempFiles;
                 finding.Found++;
