@@ -6,6 +6,9 @@ namespace FileService.Api.Reconciliation;
 /// <summary>What the stores hold that no record explains, and what the records expect that the stores lost.</summary>
 internal sealed partial class Reconciler
 {
+    private static string SessionHandle(UploadLeftover leftover) =>
+        leftover.Kind == UploadLeftover.MultipartUpload ? leftover.Id : Path.GetFileName(leftover.Id);
+
     /// <summary>Local-disk temporary files and S3 incomplete multipart uploads under the service's prefixes.</summary>
     private async Task LeftoversAsync(Pass pass)
     {
@@ -23,9 +26,10 @@ internal sealed partial class Reconciler
                 logger.LogWarning(e, "Listing unfinished writes under {Prefix} on {Backend} failed; skipped this pass", prefix, name);
                 continue;
             }
-            // A multipart upload that a direct-upload session still refers to is that session's to finish or abort.
-            var owned = await store.SessionUploadIdsAsync(old.Where(l => l.Kind == UploadLeftover.MultipartUpload).Select(l => l.Id).ToList(), pass.Token);
-            foreach (var leftover in old.Where(l => !owned.Contains(l.Id)))
+            // A multipart upload that an upload session still refers to is that session's to finish or abort; so is the
+            // temporary file a tus upload appends to on local disk (its session names the file).
+            var owned = await store.SessionUploadIdsAsync(old.Select(SessionHandle).ToList(), pass.Token);
+            foreach (var leftover in old.Where(l => !owned.Contains(SessionHandle(l))))
             {
                 var finding = leftover.Kind == UploadLeftover.MultipartUpload ? pass.Report.IncompleteMultipart : pass.Report.TempFiles;
                 finding.Found++;
@@ -75,6 +79,38 @@ internal sealed partial class Reconciler
         }
     }
 
+    /// <summary>Temporary tail objects of tus uploads (<c>.fileservice-tus/{session}/</c>) whose session is gone.</summary>
+    private async Task TusTailsAsync(Pass pass)
+    {
+        foreach (var name in Locations().Select(l => l.Backend).Distinct())
+        {
+            var backend = backends.Get(name);
+            var tails = new List<ObjectProperties>();
+            try
+            {
+                await foreach (var tail in backend.ListAsync(Tus.TusTails.Prefix, pass.Token)) tails.Add(tail);
+            }
+            catch (StorageException e)
+            {
+                logger.LogWarning(e, "Listing tus tails on {Backend} failed; skipped this pass", name);
+                continue;
+            }
+            var bySession = tails.GroupBy(t => Guid.TryParseExact(t.Key.Split('/')[1], "N", out var id) ? id : Guid.Empty)
+                .Where(g => g.Key != Guid.Empty).ToList();
+            var live = await store.ExistingSessionsAsync(bySession.Select(g => g.Key).ToList(), pass.Token);
+            foreach (var session in bySession.Where(g => !live.Contains(g.Key) && g.All(t => t.LastModified < pass.Cutoff)))
+            {
+                pass.Report.TempFiles.Found += session.Count();
+                if (pass.DryRun) continue;
+                foreach (var tail in session)
+                {
+                    await backend.DeleteAsync(tail.Key, pass.Token);
+                    pass.Report.TempFiles.Repaired++;
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Lists every location and looks each key up; objects no row owns are orphans, reported always, deleted only with
     /// DeleteOrphans and when older than the grace, and only after the whole listing succeeded. Returns the keys seen
@@ -94,7 +130,8 @@ internal sealed partial class Reconciler
             {
                 await foreach (var item in backend.ListAsync(prefix, pass.Token))
                 {
-                    if (item.Key.StartsWith(".uploads/", StringComparison.Ordinal)) continue; // part files: see PartFilesAsync
+                    // Part files and tus tails: see PartFilesAsync and TusTailsAsync.
+                    if (item.Key.StartsWith(".uploads/", StringComparison.Ordinal) || item.Key.StartsWith(Tus.TusTails.Prefix, StringComparison.Ordinal)) continue;
                     listing.Keys.Add(item.Key);
                     chunk.Add(item);
                     if (chunk.Count < pass.Batch) continue;

@@ -23,6 +23,8 @@ public sealed record TusSession
     public string? UploadMetadata { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
 
+    public Storage.ResumableUpload Upload => new(State, ChunkAlignment);
+
     /// <summary>Where the backend's appended bytes end.</summary>
     public long Appended => Received - Tail;
 }
@@ -65,12 +67,12 @@ public sealed class TusSessionStore(MetadataDatabase database, TimeProvider cloc
     private const string ReleaseSql = "UPDATE upload_sessions SET lease_token = NULL, lease_until = NULL WHERE id = @Id AND lease_token = @Token";
 
     private const string ClaimSql = $"""
-        UPDATE upload_sessions SET status = @To
+        UPDATE upload_sessions SET status = @To, claimed_at = @Now
         WHERE id = @Id AND status = 'open' AND protocol = 'tus' AND (lease_token = @Token OR (@Token IS NULL AND (lease_until IS NULL OR lease_until < @Now)))
         RETURNING {Columns}
         """;
 
-    private const string ReopenSql = "UPDATE upload_sessions SET status = 'open' WHERE id = @Id AND status = 'completing' AND lease_token = @Token";
+    private const string ReopenSql = "UPDATE upload_sessions SET status = 'open', claimed_at = NULL WHERE id = @Id AND status = 'completing' AND lease_token = @Token";
 
     public async Task CreateAsync(TusSession session, CancellationToken cancellationToken)
     {

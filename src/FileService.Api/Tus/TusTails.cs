@@ -47,12 +47,12 @@ public static class TusTails
     /// Drops an unfinished upload from the store: the backend's resumable upload and every tail. Best effort and on
     /// tokens of its own (a cancelled request must still clean up), bounded so that a dead backend cannot hold it.
     /// </summary>
-    public static async Task DiscardUploadAsync(IStorageBackend backend, Guid session, string key, string? state, ILogger logger)
+    public static async Task DiscardUploadAsync(IStorageBackend backend, Guid session, string key, ResumableUpload? upload, ILogger logger)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            if (state is not null && backend is IResumableUploads resumable) await resumable.AbortResumableAsync(key, state, deadline.Token);
+            if (upload is not null && backend is IResumableUploads resumable) await resumable.AbortResumableAsync(key, upload, deadline.Token);
             if (session != Guid.Empty) await DeleteAllAsync(backend, session, deadline.Token);
         }
         catch (Exception e) when (e is StorageException or OperationCanceledException)

@@ -94,7 +94,7 @@ public sealed class TusUploads(
         }
         catch
         {
-            if (started is not null) await TusTails.DiscardUploadAsync(backend, Guid.Empty, record.Key, started.State, logger);
+            if (started is not null) await TusTails.DiscardUploadAsync(backend, Guid.Empty, record.Key, started, logger);
             await files.RemoveAsync(record.Id, CancellationToken.None);
             throw;
         }
@@ -166,7 +166,7 @@ public sealed class TusUploads(
 
     private async Task DiscardAsync(TusSession session, FileRecord record, IStorageBackend backend, bool deleteObject)
     {
-        await TusTails.DiscardUploadAsync(backend, session.Id, session.Key, session.State, logger);
+        await TusTails.DiscardUploadAsync(backend, session.Id, session.Key, session.Upload, logger);
         if (deleteObject && record.Status == FileStatus.Pending) await backend.DeleteAsync(session.Key, CancellationToken.None);
         if (record.Status == FileStatus.Pending) await files.RemoveAsync(record.Id, CancellationToken.None);
         await uploadSessions.DeleteAsync(session.Id, CancellationToken.None);

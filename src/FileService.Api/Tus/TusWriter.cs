@@ -61,7 +61,7 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
                 if (hash is not null)
                     throw new ApiException(ApiProblem.FileTooLarge.WithDetail(
                         $"A PATCH with Upload-Checksum is kept whole until checked: send at most {size - session.Tail} bytes in it."));
-                await resumable.AppendAsync(session.Key, session.State, appended, new ArraySegment<byte>(buffer, 0, filled), token);
+                await resumable.AppendAsync(session.Key, session.Upload, appended, new ArraySegment<byte>(buffer, 0, filled), token);
                 appended += filled;
                 filled = 0;
                 await AdvanceAsync(appended, 0, token);
@@ -78,7 +78,7 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
             _ = await sessions.ClaimAsync(session.Id, lease, "completing", token) ?? throw LeaseLost();
             try
             {
-                var completed = await resumable.FinishResumableAsync(session.Key, session.State, appended, new ArraySegment<byte>(buffer, 0, filled),
+                var completed = await resumable.FinishResumableAsync(session.Key, session.Upload, appended, new ArraySegment<byte>(buffer, 0, filled),
                     writeOptions, token);
                 return new TusWriteResult(session.Length, completed);
             }
@@ -106,7 +106,7 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
             var aligned = (int)(filled / alignment * alignment);
             if (aligned > 0)
             {
-                await resumable.AppendAsync(session.Key, session.State, appended, new ArraySegment<byte>(buffer, 0, aligned), storeToken);
+                await resumable.AppendAsync(session.Key, session.Upload, appended, new ArraySegment<byte>(buffer, 0, aligned), storeToken);
                 appended += aligned;
             }
             var rest = filled - aligned;
@@ -135,29 +135,47 @@ public sealed class TusWriter(TusSessionStore sessions, IOptions<TusOptions> opt
         }
     }
 
+    /// <summary>
+    /// Renews the lease every third of its time. A failed renewal (the database busy or briefly unreachable) is retried
+    /// while the lease still runs; the PATCH stops only when another request took the upload or the lease ran out.
+    /// </summary>
     private async Task RenewAsync(Guid id, Guid lease, TimeSpan lockTime, CancellationTokenSource leaseLost, CancellationToken stop)
     {
+        var validUntil = DateTimeOffset.UtcNow + lockTime;
+        var wait = lockTime / 3;
         try
         {
             while (true)
             {
-                await Task.Delay(lockTime / 3, stop);
-                if (!await sessions.RenewAsync(id, lease, DateTimeOffset.UtcNow + lockTime, stop))
+                await Task.Delay(wait, stop);
+                var until = DateTimeOffset.UtcNow + lockTime;
+                try
                 {
-                    await leaseLost.CancelAsync();
-                    return;
+                    if (!await sessions.RenewAsync(id, lease, until, stop))
+                    {
+                        await leaseLost.CancelAsync();
+                        return;
+                    }
+                    validUntil = until;
+                    wait = lockTime / 3;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    if (DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1) >= validUntil)
+                    {
+                        // Not renewed in time, the lease may pass to another request: stop writing rather than race it.
+                        logger.LogWarning(e, "Renewing the lease of tus upload {UploadId} failed until it ran out; stopping its PATCH", id);
+                        await leaseLost.CancelAsync();
+                        return;
+                    }
+                    logger.LogInformation(e, "Renewing the lease of tus upload {UploadId} failed; retrying", id);
+                    wait = TimeSpan.FromSeconds(1);
                 }
             }
         }
         catch (OperationCanceledException)
         {
             // The request ended.
-        }
-        catch (Exception e)
-        {
-            // Not renewed in time, the lease may pass to another request: stop writing rather than race it.
-            logger.LogWarning(e, "Renewing the lease of tus upload {UploadId} failed; stopping its PATCH", id);
-            await leaseLost.CancelAsync();
         }
     }
 

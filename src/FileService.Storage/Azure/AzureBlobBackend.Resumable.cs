@@ -17,10 +17,10 @@ internal sealed partial class AzureBlobBackend : IResumableUploads
         return new ResumableUpload(Guid.NewGuid().ToString("N"), ChunkAlignment: 1);
     }
 
-    public async Task AppendAsync(string key, string state, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
+    public async Task AppendAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
     {
         var blob = BlobOf(key);
-        var id = ResumableBlockId(ParseUpload(key, state), offset);
+        var id = ResumableBlockId(ParseUpload(key, upload.State), offset);
         try
         {
             using var body = new MemoryStream(chunk.Array!, chunk.Offset, chunk.Count, writable: false);
@@ -32,12 +32,12 @@ internal sealed partial class AzureBlobBackend : IResumableUploads
         }
     }
 
-    public async Task<ObjectProperties> FinishResumableAsync(string key, string state, long offset, ArraySegment<byte> chunk,
+    public async Task<ObjectProperties> FinishResumableAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk,
         ObjectWriteOptions options, CancellationToken cancellationToken)
     {
-        await AppendAsync(key, state, offset, chunk, cancellationToken);
+        await AppendAsync(key, upload, offset, chunk, cancellationToken);
         var blob = BlobOf(key);
-        var upload = ParseUpload(key, state);
+        var blocks = ParseUpload(key, upload.State);
         var length = offset + chunk.Count;
         try
         {
@@ -46,7 +46,7 @@ internal sealed partial class AzureBlobBackend : IResumableUploads
             var chain = new List<string>();
             for (long at = 0; at < length;)
             {
-                var id = ResumableBlockId(upload, at);
+                var id = ResumableBlockId(blocks, at);
                 if (!sizes.TryGetValue(id, out var size) || size == 0 || chain.Count == MaxBlocks)
                     throw new StorageException(StorageErrorKind.Rejected, Name, $"'{key}': no staged block continues the upload at byte {at}.");
                 chain.Add(id);
@@ -83,10 +83,10 @@ internal sealed partial class AzureBlobBackend : IResumableUploads
     /// Uncommitted blocks cannot be deleted one by one. Where no blob exists yet, committing an empty list and deleting
     /// that blob drops them at once; otherwise (an overwriting profile's older file) the service discards them after a week.
     /// </summary>
-    public async Task AbortResumableAsync(string key, string state, CancellationToken cancellationToken)
+    public async Task AbortResumableAsync(string key, ResumableUpload upload, CancellationToken cancellationToken)
     {
         var blob = BlobOf(key);
-        _ = ParseUpload(key, state);
+        _ = ParseUpload(key, upload.State);
         try
         {
             var empty = await blob.CommitBlockListAsync([], new CommitBlockListOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },

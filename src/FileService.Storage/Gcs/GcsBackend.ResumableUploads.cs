@@ -14,25 +14,25 @@ internal sealed partial class GcsBackend : IResumableUploads
         return new ResumableUpload(session.AbsoluteUri, GcsOptions.ChunkQuantum);
     }
 
-    public async Task AppendAsync(string key, string state, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
+    public async Task AppendAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
     {
         if (chunk.Count == 0 || chunk.Count % GcsOptions.ChunkQuantum != 0)
             throw new StorageException(StorageErrorKind.Rejected, Name, $"'{key}': chunks but the last must be multiples of 256 KiB (got {chunk.Count}).");
-        await PutChunkAsync(key, SessionOf(key, state), ArrayOf(chunk), offset, chunk.Count, total: null, default, cancellationToken);
+        await PutChunkAsync(key, SessionOf(key, upload.State), ArrayOf(chunk), offset, chunk.Count, total: null, default, cancellationToken);
     }
 
-    public async Task<ObjectProperties> FinishResumableAsync(string key, string state, long offset, ArraySegment<byte> chunk,
+    public async Task<ObjectProperties> FinishResumableAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk,
         ObjectWriteOptions options, CancellationToken cancellationToken)
     {
         var conditions = new UploadConditions(options.IfNotExists, options.PublicRead);
-        return await PutChunkAsync(key, SessionOf(key, state), ArrayOf(chunk), offset, chunk.Count, offset + chunk.Count, conditions, cancellationToken)
+        return await PutChunkAsync(key, SessionOf(key, upload.State), ArrayOf(chunk), offset, chunk.Count, offset + chunk.Count, conditions, cancellationToken)
             ?? throw new StorageException(StorageErrorKind.Unavailable, Name, $"'{key}': the session did not finalise the object with its last chunk.");
     }
 
-    public async Task AbortResumableAsync(string key, string state, CancellationToken cancellationToken)
+    public async Task AbortResumableAsync(string key, ResumableUpload upload, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await CancelSessionAsync(SessionOf(key, state));
+        await CancelSessionAsync(SessionOf(key, upload.State));
     }
 
     /// <summary>The state comes back from the metadata store: only a session on this backend's own endpoint is used.</summary>

@@ -10,15 +10,16 @@ internal sealed partial class LocalDiskBackend : IResumableUploads
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         if (options.IfNotExists && File.Exists(path))
             throw new StorageException(StorageErrorKind.AlreadyExists, Name, $"'{key}' exists.");
-        // The state is the temporary file's name only: the folder follows from the key, so no path ever comes back in.
+        // The state is the temporary file's name only (what the reconciler matches its leftovers against): the folder
+        // follows from the key, so no path ever comes back in.
         var temp = TempPrefix + "resumable-" + Guid.NewGuid().ToString("N");
         File.Create(Path.Combine(Path.GetDirectoryName(path)!, temp)).Dispose();
         return Task.FromResult(new ResumableUpload(temp, ChunkAlignment: 1));
     }
 
-    public async Task AppendAsync(string key, string state, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
+    public async Task AppendAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
     {
-        var temp = TempPathOf(key, state);
+        var temp = TempPathOf(key, upload.State);
         if (!File.Exists(temp)) throw new StorageException(StorageErrorKind.NotFound, Name, $"No resumable upload of '{key}'.");
         await using var file = new FileStream(temp, FileMode.Open, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
         // A crash after a write but before the caller recorded it leaves bytes past the offset: they are written again.
@@ -30,12 +31,12 @@ internal sealed partial class LocalDiskBackend : IResumableUploads
         file.Flush(flushToDisk: true);
     }
 
-    public async Task<ObjectProperties> FinishResumableAsync(string key, string state, long offset, ArraySegment<byte> chunk,
+    public async Task<ObjectProperties> FinishResumableAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk,
         ObjectWriteOptions options, CancellationToken cancellationToken)
     {
-        await AppendAsync(key, state, offset, chunk, cancellationToken);
+        await AppendAsync(key, upload, offset, chunk, cancellationToken);
         var path = PathOf(key);
-        var temp = TempPathOf(key, state);
+        var temp = TempPathOf(key, upload.State);
         var properties = new ObjectProperties
         {
             Key = key, Length = offset + chunk.Count, ContentType = options.ContentType, CacheControl = options.CacheControl,
@@ -55,9 +56,9 @@ internal sealed partial class LocalDiskBackend : IResumableUploads
         return properties with { ETag = ETagOf(info), LastModified = info.LastWriteTimeUtc };
     }
 
-    public Task AbortResumableAsync(string key, string state, CancellationToken cancellationToken)
+    public Task AbortResumableAsync(string key, ResumableUpload upload, CancellationToken cancellationToken)
     {
-        File.Delete(TempPathOf(key, state));
+        File.Delete(TempPathOf(key, upload.State));
         return Task.CompletedTask;
     }
 

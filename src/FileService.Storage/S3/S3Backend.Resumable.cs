@@ -5,8 +5,9 @@ using Amazon.S3.Model;
 namespace FileService.Storage.S3;
 
 // Resumable uploads are multipart uploads whose part size is fixed when they start, so that a chunk's part number follows
-// from its offset: a chunk sent again after a crash replaces its part instead of adding one. The state is
-// "{partSize}:{uploadId}"; part ETags are not kept anywhere but in S3, which lists them at the end.
+// from its offset: a chunk sent again after a crash replaces its part instead of adding one. The state is the upload id
+// (as ListMultipartUploads shows it, so the reconciler sees it is owned) and the alignment the part size; part ETags
+// are not kept anywhere but in S3, which lists them at the end.
 internal sealed partial class S3Backend : IResumableUploads
 {
     public async Task<ResumableUpload> StartResumableAsync(string key, ObjectWriteOptions options, long length, CancellationToken cancellationToken)
@@ -25,25 +26,25 @@ internal sealed partial class S3Backend : IResumableUploads
         };
         Describe(initiate.Headers, initiate.Metadata, options);
         var uploadId = (await SendAsync(ct => _client.InitiateMultipartUploadAsync(initiate, ct), key, cancellationToken)).UploadId;
-        return new ResumableUpload($"{partSize.ToString(CultureInfo.InvariantCulture)}:{uploadId}", partSize);
+        return new ResumableUpload(uploadId, partSize);
     }
 
-    public async Task AppendAsync(string key, string state, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
+    public async Task AppendAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk, CancellationToken cancellationToken)
     {
-        var (partSize, uploadId) = ParseState(key, state);
+        var (partSize, uploadId) = ParseState(key, upload);
         if (offset % partSize != 0 || chunk.Count == 0 || chunk.Count % partSize != 0)
             throw Rejected($"'{key}': chunks must be whole parts of {partSize} bytes at part boundaries (got {chunk.Count} at {offset}).");
         for (var start = 0; start < chunk.Count; start += (int)partSize)
             await UploadResumablePartAsync(key, uploadId, (int)((offset + start) / partSize) + 1, chunk.Slice(start, (int)partSize), cancellationToken);
     }
 
-    public async Task<ObjectProperties> FinishResumableAsync(string key, string state, long offset, ArraySegment<byte> chunk,
+    public async Task<ObjectProperties> FinishResumableAsync(string key, ResumableUpload upload, long offset, ArraySegment<byte> chunk,
         ObjectWriteOptions options, CancellationToken cancellationToken)
     {
-        var (partSize, uploadId) = ParseState(key, state);
+        var (partSize, uploadId) = ParseState(key, upload);
         // The last chunk may hold whole parts before the short last one.
         var whole = (int)((chunk.Count - 1) / partSize * partSize);
-        if (whole > 0) await AppendAsync(key, state, offset, chunk[..whole], cancellationToken);
+        if (whole > 0) await AppendAsync(key, upload, offset, chunk[..whole], cancellationToken);
         var lastNumber = (int)((offset + whole) / partSize) + 1;
         await UploadResumablePartAsync(key, uploadId, lastNumber, chunk[whole..], cancellationToken);
 
@@ -69,8 +70,8 @@ internal sealed partial class S3Backend : IResumableUploads
         return stored;
     }
 
-    public async Task AbortResumableAsync(string key, string state, CancellationToken cancellationToken) =>
-        await AbortMultipartUploadAsync(key, ParseState(key, state).UploadId, cancellationToken);
+    public async Task AbortResumableAsync(string key, ResumableUpload upload, CancellationToken cancellationToken) =>
+        await AbortMultipartUploadAsync(key, ParseState(key, upload).UploadId, cancellationToken);
 
     private async Task UploadResumablePartAsync(string key, string uploadId, int number, ArraySegment<byte> bytes, CancellationToken cancellationToken)
     {
@@ -83,14 +84,11 @@ internal sealed partial class S3Backend : IResumableUploads
         await SendAsync(ct => _client.UploadPartAsync(request, ct), key, cancellationToken);
     }
 
-    private (long PartSize, string UploadId) ParseState(string key, string state)
+    private (long PartSize, string UploadId) ParseState(string key, ResumableUpload upload)
     {
-        var colon = state.IndexOf(':');
-        if (colon <= 0 || !long.TryParse(state.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var partSize) ||
-            partSize < S3Options.MinPartSize)
-            throw Rejected($"'{key}': not a resumable upload state of this backend.");
-        var uploadId = state[(colon + 1)..];
-        CheckUploadId(key, uploadId);
-        return (partSize, uploadId);
+        if (upload.ChunkAlignment is < S3Options.MinPartSize or > S3Options.MaxSingleRequest)
+            throw Rejected($"'{key}': {upload.ChunkAlignment} is not a part size of this backend.");
+        CheckUploadId(key, upload.State);
+        return (upload.ChunkAlignment, upload.State);
     }
 }
