@@ -179,9 +179,11 @@ public sealed partial class FileStore(MetadataDatabase database, TimeProvider cl
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var removed = await connection.QueryAsync<CountedRow>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        // Quota rows before usage rows, the order MarkReadyAsync locks them in: the other way round, a delete and an
+        // upload's completion for one tenant can deadlock (40P01), and the victim answered an unmapped 500.
+        await ReleaseQuotaAsync(connection, transaction, removed, cancellationToken);
         // Pending rows were never counted; ready and deleting rows were.
         await ApplyUsageAsync(connection, transaction, removed.Where(r => r.Status != "pending").Select(r => (r, -1)), cancellationToken);
-        await ReleaseQuotaAsync(connection, transaction, removed, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
