@@ -20,6 +20,7 @@ var builder = WebApplication.CreateBuilder(ServiceCommands.BuilderOptions(args, 
 builder.AddCommandLogging(command);
 builder.AddEmbeddedDefaults();
 builder.AddHosting();
+builder.AddTrustedHosts();
 builder.AddTelemetry();
 builder.AddErrorHandling();
 builder.AddMetadata();
@@ -42,6 +43,7 @@ var app = builder.Build();
 if (command is not null) return await ServiceCommands.RunAsync(app, command);
 await app.PrepareAsync();
 
+app.UseTrustedHosts();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();

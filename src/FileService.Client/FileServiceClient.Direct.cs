@@ -96,7 +96,12 @@ public sealed partial class FileServiceClient
                     try
                     {
                         var eTag = await PutAsync(part.Request, new ByteArrayContent(buffer, 0, (int)part.Length), part.Length, failed.Token);
-                        progress?.Report(Interlocked.Add(ref sent, part.Length));
+                        // Under a lock, so that the reports only grow whatever order the parts finish in.
+                        lock (gate)
+                        {
+                            sent += part.Length;
+                            progress?.Report(sent);
+                        }
                         return new CompletedPart(part.Number, eTag);
                     }
                     catch (Exception e) when (attempt < MaxAttempts && IsTransient(e) && !failed.IsCancellationRequested)

@@ -7,6 +7,18 @@ namespace FileService.Storage;
 /// </param>
 public sealed record BackendCapabilities(bool ConditionalCreate)
 {
+    /// <summary>Longest key the store takes, in UTF-8 bytes (S3, GCS: 1024), or in UTF-16 characters when <see cref="KeyLimitInCharacters"/> (Azure: 1024).</summary>
+    public int MaxKeyLength { get; init; } = 1024;
+
+    /// <summary>Whether <see cref="MaxKeyLength"/> counts characters rather than UTF-8 bytes.</summary>
+    public bool KeyLimitInCharacters { get; init; }
+
+    /// <summary>
+    /// Longest segment between slashes, in UTF-8 bytes, including whatever the backend adds for its own temporary or
+    /// sidecar files (local disk: 255 less the sidecar's ".json"); <c>null</c> when segments are not limited.
+    /// </summary>
+    public int? MaxSegmentBytes { get; init; }
+
     /// <summary>What the store itself can sign for browsers; where it cannot, the service signs links to itself.</summary>
     public SigningCapabilities Signing { get; init; } = SigningCapabilities.None;
 

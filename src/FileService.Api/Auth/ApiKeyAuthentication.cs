@@ -28,8 +28,12 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var key = ReadKey();
-        if (key is null) return AuthenticateResult.NoResult();
+        var keys = ReadKeys();
+        if (keys.Count == 0) return AuthenticateResult.NoResult();
+        // The same key twice (a proxy that repeats the header) is that key; two different keys are refused, never
+        // resolved by picking one: which one a proxy or a log would see is anyone's guess.
+        if (keys.Count > 1) return AuthenticateResult.Fail(new AmbiguousApiKeyException());
+        var key = keys[0];
 
         var hash = ApiKeyHashing.Hash(key);
         var configured = auth.CurrentValue.ApiKeys.FirstOrDefault(k => k.Value.EffectiveHash == hash);
@@ -43,13 +47,20 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Success(stored.Id.ToString(), stored.Tenant, stored.Scopes);
     }
 
-    private string? ReadKey()
+    /// <summary>The distinct keys the request carries, in <c>X-Api-Key</c> (each value, repeated or comma-joined) and <c>Authorization: Bearer</c>.</summary>
+    private List<string> ReadKeys()
     {
-        if (Request.Headers[HeaderName] is [{ Length: > 0 } header]) return header;
-        var authorization = Request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7
-            ? authorization[7..].Trim()
-            : null;
+        var keys = new List<string>();
+        foreach (var value in Request.Headers[HeaderName])
+            keys.AddRange((value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        foreach (var authorization in Request.Headers.Authorization)
+        {
+            if (authorization is null) continue;
+            foreach (var credentials in authorization.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                if (credentials.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && credentials[7..].Trim() is { Length: > 0 } bearer)
+                    keys.Add(bearer);
+        }
+        return keys.Distinct(StringComparer.Ordinal).ToList();
     }
 
     private AuthenticateResult Success(string keyId, string tenant, IEnumerable<string> scopes)
@@ -67,6 +78,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         await WriteProblemAsync(failure switch
         {
             null => ApiProblem.MissingApiKey,
+            AmbiguousApiKeyException => ApiProblem.AmbiguousApiKey,
             ExpiredApiKeyException => ApiProblem.ExpiredApiKey,
             _ => ApiProblem.InvalidApiKey,
         });
@@ -81,6 +93,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 }
 
+internal sealed class AmbiguousApiKeyException() : Exception("The request carries more than one different API key.");
 internal sealed class ExpiredApiKeyException() : Exception("The API key has expired.");
 
 internal static class CallerExtensions

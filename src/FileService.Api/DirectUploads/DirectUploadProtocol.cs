@@ -18,7 +18,7 @@ namespace FileService.Api.DirectUploads;
 /// </summary>
 public sealed class DirectUploadProtocol(
     UploadAdmission admission, ProfileCatalog profiles, IBackendRegistry backends, IFileStore files, UploadSessionStore sessions,
-    DirectAccessResolver signing, TimeProvider clock, ILogger<DirectUploadProtocol> logger)
+    DirectAccessResolver signing, RetiredKeys retired, TimeProvider clock, ILogger<DirectUploadProtocol> logger)
 {
     private static readonly TimeSpan SessionLifetime = TimeSpan.FromHours(1);
 
@@ -37,11 +37,13 @@ public sealed class DirectUploadProtocol(
         {
             var expiresAt = clock.GetUtcNow() + SessionLifetime;
             var grant = Grant(record, profile, request.Size, expiresAt);
+            var sessionId = Guid.CreateVersion7();
             var multipart = request.Size > profile.Options.MultipartThreshold;
-            var (access, limits, _) = signing.ForUpload(backend, multipart, serviceBase);
+            // The service's own upload links are bound to the session: refused once it has ended.
+            var (access, limits, _) = signing.ForUpload(backend, multipart, serviceBase, sessionId);
             var session = new UploadSession
             {
-                Id = Guid.CreateVersion7(), FileId = record.Id, Tenant = record.Tenant, Backend = backend.Name, Key = record.Key,
+                Id = sessionId, FileId = record.Id, Tenant = record.Tenant, Backend = backend.Name, Key = record.Key,
                 DeclaredSize = request.Size, DeclaredSha256 = request.Sha256?.ToLowerInvariant(), PartCount = 1, ExpiresAt = expiresAt,
             };
             if (!multipart)
@@ -217,6 +219,9 @@ public sealed class DirectUploadProtocol(
     /// </summary>
     private async Task DiscardAsync(UploadSession session, FileRecord? record, IStorageBackend backend, bool deleteObject, bool removeOlderAtKey)
     {
+        // A store-signed PUT cannot be revoked everywhere (S3, Azure SAS): until it expires, whatever it writes lands
+        // under a key no other file gets, and is removed once the grant is dead (RetiredKeys.SweepAsync).
+        if (deleteObject) await retired.RetireAsync(session.Backend, session.Key, session.ExpiresAt, CancellationToken.None);
         using var undo = UndoDeadline.Start();
         if (session.Protocol == UploadSession.TusProtocol)
             await Tus.TusTails.DiscardUploadAsync(backend, session.Id, session.Key,
@@ -283,6 +288,6 @@ public sealed class DirectUploadProtocol(
     private static UploadGrant Grant(FileRecord record, Profile profile, long size, DateTimeOffset expiresAt) => new()
     {
         ExpiresAt = expiresAt, ContentType = record.ContentType, Length = size, CacheControl = profile.Options.CacheControl,
-        ContentDisposition = ContentDispositions.For("inline", record.Name), Metadata = record.Metadata, IfNotExists = !profile.Options.Overwrite,
+        ContentDisposition = ContentDispositions.For(ContentPolicy.Stored(profile.Options, record.ContentType), record.Name), Metadata = record.Metadata, IfNotExists = !profile.Options.Overwrite,
     };
 }

@@ -4,7 +4,7 @@ namespace FileService.Api.DirectUploads;
 /// Removes upload sessions that expired uncompleted, as an abort would. Safe with several instances on one
 /// database: each session is claimed by one atomic UPDATE, so exactly one instance discards it.
 /// </summary>
-internal sealed class UploadExpiryJob(UploadSessionStore sessions, DirectUploadProtocol uploads, IOptions<UploadExpiryOptions> options,
+internal sealed class UploadExpiryJob(UploadSessionStore sessions, DirectUploadProtocol uploads, Files.RetiredKeys retired, IOptions<UploadExpiryOptions> options,
     ILogger<UploadExpiryJob> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -20,6 +20,8 @@ internal sealed class UploadExpiryJob(UploadSessionStore sessions, DirectUploadP
                     logger.LogInformation("Upload {UploadId} of file {FileId} expired uncompleted; discarding it", session.Id, session.FileId);
                     await uploads.DiscardSessionAsync(session);
                 }
+                // Keys whose grants have all expired: what a late write left there goes, and the key is free again.
+                await retired.SweepAsync(batch: 50, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -64,6 +64,8 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
 
     private const string DeleteSql = "DELETE FROM upload_sessions WHERE id = @Id";
 
+    private const string CountOpen = "SELECT COUNT(*) FROM upload_sessions WHERE id = @Id AND status = 'open' AND expires_at > @Now";
+
     public async Task CreateAsync(UploadSession session, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -102,6 +104,14 @@ public sealed class UploadSessionStore(MetadataDatabase database, TimeProvider c
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(ClaimExpiredSql, new { Now = clock.GetUtcNow(), Batch = batch },
             cancellationToken: cancellationToken));
         return rows.Select(r => r.ToSession()).ToList();
+    }
+
+    /// <summary>Whether the session is open and unexpired: what every use of one of its service-signed links checks first.</summary>
+    public async Task<bool> IsOpenAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountOpen, new { Id = id, Now = clock.GetUtcNow() },
+            cancellationToken: cancellationToken)) > 0;
     }
 
     public async Task DeleteAsync(Guid id, CancellationToken cancellationToken)

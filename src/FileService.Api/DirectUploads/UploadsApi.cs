@@ -25,6 +25,7 @@ public static class UploadsApi
             .WithSummary("Completes a direct upload (with part ETags for multipart) and verifies size, sniffed type and SHA-256; a failed check removes the object and the record (422).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         group.MapDelete("/{id}", AbortUpload)
@@ -47,7 +48,7 @@ public static class UploadsApi
     public static async Task<Results<Ok<FileResponse>, ProblemHttpResult>> CompleteUpload(string id, CompleteUploadRequest? request,
         HttpContext context, DirectUploadProtocol uploads, FileResponses responses, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
+        if (!FileIdFormat.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
         var record = await uploads.CompleteAsync(context.User, uploadId, request?.Parts ?? [], cancellationToken);
         return TypedResults.Ok(responses.From(record));
     }
@@ -55,7 +56,7 @@ public static class UploadsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> AbortUpload(string id, ClaimsPrincipal user, DirectUploadProtocol uploads,
         CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
+        if (!FileIdFormat.TryParse(id, out var uploadId)) return TypedResults.Problem(ApiProblem.UploadNotFound.ToProblemDetails());
         await uploads.AbortAsync(user, uploadId, cancellationToken);
         return TypedResults.NoContent();
     }

@@ -16,12 +16,16 @@ public sealed record ContentHeaders(string ContentType, long Size, string? ETag,
     public bool RangesAllowed { get; init; } = true;
 
     /// <summary>The file's representation: as stored, or decompressed (the client's own bytes, whose ETag is their SHA-256).</summary>
+    /// <summary>Whether the response carries the sandboxing CSP: always, except on the operator's separate content origin.</summary>
+    public bool Sandboxed { get; init; } = true;
+
+    /// <remarks>A stored type that does not parse (rows older than the media-type parser) is served as application/octet-stream.</remarks>
     public static ContentHeaders Of(FileRecord record, string disposition, bool decompress = false) => decompress
-        ? new(record.ContentType, record.OriginalSize ?? record.Size, $"\"{record.Sha256}\"", record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
+        ? new(MediaType.Servable(record.ContentType), record.OriginalSize ?? record.Size, $"\"{record.Sha256}\"", record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
         {
             RangesAllowed = false,
         }
-        : new(record.ContentType, record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
+        : new(MediaType.Servable(record.ContentType), record.Size, record.ETag, record.UpdatedAt, ContentDispositions.For(disposition, record.Name))
         {
             ContentEncoding = record.ContentEncoding,
         };
@@ -45,6 +49,8 @@ public sealed record ContentHeaders(string ContentType, long Size, string? ETag,
         response.Headers.ContentDisposition = ContentDisposition;
         // Never let a browser second-guess the stored type (user content served from the API's origin).
         response.Headers.XContentTypeOptions = "nosniff";
+        // Nor run what it renders: user content on the API's origin could read its keys (Links:ContentBaseUrl is the way out).
+        if (Sandboxed) response.Headers.ContentSecurityPolicy = ContentPolicy.Sandbox;
     }
 }
 

@@ -14,7 +14,7 @@ public static partial class FileEndpoints
         string? disposition, bool? redirect, HttpContext context, IFileStore files, CopyReader copies, FileLinks links,
         ILogger<FileWriter> logger, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         if (disposition is not (null or "inline" or "attachment"))
             return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
@@ -30,7 +30,8 @@ public static partial class FileEndpoints
 
         // A gzip-stored file goes as is to clients that accept gzip, and is decompressed on the fly for the others.
         var decompress = record.ContentEncoding == "gzip" && !AcceptsGzip(context.Request);
-        var headers = ContentHeaders.Of(record, disposition ?? "attachment", decompress);
+        // Active types (HTML, SVG...) are attachments whatever the request asks: they would run on the API's origin.
+        var headers = ContentHeaders.Of(record, ContentPolicy.Disposition(links.ProfileOf(record), record.ContentType, disposition), decompress);
         var read = await ContentDelivery.OpenAsync(context, headers, async (range, ct) =>
         {
             var opened = await copies.OpenAsync(record, range, ct) is { } read
@@ -39,6 +40,9 @@ public static partial class FileEndpoints
         }, cancellationToken);
         if (read.Problem is { } problem)
         {
+            // Deleted (or being deleted) while it was being opened: the file is gone, not broken.
+            if (problem == ApiProblem.ContentMissing && await files.GetAsync(record.Tenant, record.Id, CancellationToken.None) is not { } current)
+                return Problem(ApiProblem.FileNotFound);
             if (problem == ApiProblem.ContentMissing)
                 logger.LogError("File {FileId} is ready but its object {Key} is missing from {Backend} and from every mirror", record.Id, record.Key, record.Backend);
             return Problem(problem);
@@ -53,7 +57,7 @@ public static partial class FileEndpoints
     public static async Task<Results<Ok<FileUrlResponse>, ProblemHttpResult>> CreateFileUrl(string id, FileUrlRequest? request,
         HttpContext context, IFileStore files, FileLinks links, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         if (request?.Disposition is not (null or "inline" or "attachment"))
             return Problem(ApiProblem.ValidationFailed.WithDetail("disposition must be 'inline' or 'attachment'."));
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);

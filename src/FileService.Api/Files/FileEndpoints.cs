@@ -21,7 +21,7 @@ public static partial class FileEndpoints
     public static async Task<Results<Ok<FileResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetFile(string id, HttpContext context,
         IFileStore files, FileResponses responses, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         var record = await files.GetAsync(context.User.Tenant(), fileId, cancellationToken);
         if (record is null) return Problem(ApiProblem.FileNotFound);
 
@@ -45,11 +45,17 @@ public static partial class FileEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteFile(string id, ClaimsPrincipal user, IFileStore files,
-        IBackendRegistry backends, AuditLog audit, ILogger<FileWriter> logger, CancellationToken cancellationToken)
+        IBackendRegistry backends, RetiredKeys retired, ProfileCatalog profiles, TimeProvider clock, AuditLog audit, ILogger<FileWriter> logger,
+        CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
+        if (!FileIdFormat.TryParse(id, out var fileId)) return Problem(ApiProblem.InvalidFileId);
         var record = await files.BeginDeleteAsync(user.Tenant(), fileId, cancellationToken);
         if (record is null) return Problem(ApiProblem.FileNotFound);
+        // A store-signed download link of this file may outlive it: its key goes to no other file until every such
+        // link has expired. Overwrite profiles keep stable keys by design (a name is its URL) and are not retired.
+        var profile = profiles.Find(record.Profile)?.Options;
+        if (profile is not { Overwrite: true })
+            await retired.RetireAsync(record.Backend, record.Key, clock.GetUtcNow() + (profile?.MaxUrlExpiry ?? TimeSpan.FromDays(7)), CancellationToken.None);
         // Past this point the client leaving must not stop us half-way: the row is already 'deleting'.
         using var undo = UndoDeadline.Start();
         try

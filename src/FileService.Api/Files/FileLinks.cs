@@ -12,20 +12,30 @@ public sealed record FileUrlResponse(Uri Url, DateTimeOffset? ExpiresAt);
 /// Hands out download URLs: the public (CDN) URL for public profiles whose backend has one, otherwise a URL signed by
 /// the backend's store, otherwise a link signed by the service itself. A private file never gets an unsigned URL.
 /// </summary>
-public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, DirectAccessResolver access, TimeProvider clock)
+public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends, DirectAccessResolver access, IOptions<LinksOptions> options,
+    TimeProvider clock)
 {
+    /// <summary>
+    /// A link to <paramref name="record"/>. <paramref name="disposition"/> is what the client asked for: active types
+    /// are attachments whatever it asks (<see cref="ContentPolicy"/>), except on the operator's separate content origin.
+    /// </summary>
     public async Task<FileUrlResponse> ForAsync(FileRecord record, TimeSpan? expiresIn, string disposition, Uri serviceBase,
         CancellationToken cancellationToken)
     {
-        var profile = profiles.Find(record.Profile)?.Options ?? new ProfileOptions();
+        var profile = ProfileOf(record);
         var backend = backends.Get(record.Backend);
         if (PublicUrlOf(profile, backend, record.Key) is { } publicUrl)
             return new FileUrlResponse(publicUrl, null);
 
         var expiresAt = clock.GetUtcNow() + (expiresIn ?? profile.UrlExpiry);
-        var grant = new DownloadGrant(expiresAt, record.ContentType, ContentDispositions.For(disposition, record.Name));
-        return new FileUrlResponse(await access.PresignDownloadAsync(backend, record.Key, grant, serviceBase, cancellationToken), expiresAt);
+        var type = MediaType.Servable(record.ContentType);
+        var grant = new DownloadGrant(expiresAt, type, ContentDispositions.For(ContentPolicy.Disposition(profile, type, disposition), record.Name));
+        // Served by the service itself, an active type asked inline goes to the content origin when there is one.
+        var contentBase = disposition == "inline" && !ContentPolicy.IsPassive(profile, type) ? options.Value.ContentBaseUrl : null;
+        return new FileUrlResponse(await access.PresignDownloadAsync(backend, record, grant, disposition, serviceBase, contentBase, cancellationToken), expiresAt);
     }
+
+    public ProfileOptions ProfileOf(FileRecord record) => profiles.Find(record.Profile)?.Options ?? new ProfileOptions();
 
     /// <summary>
     /// The unsigned public URL of an object of a public profile: the profile's CDN domain, else the backend's
@@ -43,6 +53,12 @@ public sealed class FileLinks(ProfileCatalog profiles, IBackendRegistry backends
 
     public bool RedirectsDownloads(FileRecord record) => profiles.Find(record.Profile)?.Options.Delivery == Delivery.Redirect;
 
-    /// <summary>The service's own base URL as the client reached it (links to the service are built on it).</summary>
-    public static Uri ServiceBase(HttpRequest request) => new($"{request.Scheme}://{request.Host}{request.PathBase}/");
+    /// <summary>
+    /// The service's own base URL: <c>Links:BaseUrl</c> when set; otherwise as the client reached it, a Host that has
+    /// passed host filtering (<c>AllowedHosts</c>) and, behind a known proxy, <c>X-Forwarded-*</c>.
+    /// </summary>
+    public static Uri ServiceBase(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetService<IOptions<LinksOptions>>()?.Value.BaseUrl is { } configured
+            ? new Uri(configured.AbsoluteUri.TrimEnd('/') + "/")
+            : new($"{request.Scheme}://{request.Host}{request.PathBase}/");
 }

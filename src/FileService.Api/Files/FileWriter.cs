@@ -86,7 +86,8 @@ public sealed class FileWriter(
         ContentType = storedType,
         ContentEncoding = transformed?.ContentEncoding,
         CacheControl = profile.Options.CacheControl,
-        ContentDisposition = ContentDispositions.For("inline", record.Name),
+        // What store-signed links and public URLs serve: active types never inline, even on the store's origin.
+        ContentDisposition = ContentDispositions.For(ContentPolicy.Stored(profile.Options, storedType), record.Name),
         Metadata = fields.Metadata,
         IfNotExists = !profile.Options.Overwrite,
         StorageClass = profile.Options.StorageClass,

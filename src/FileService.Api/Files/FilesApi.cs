@@ -56,7 +56,8 @@ public static class FilesApi
             .WithSummary("Issues a download URL: public/CDN for public profiles, otherwise signed (expiresIn seconds, disposition inline|attachment).")
             .RequireAuthorization(Scopes.FilesRead)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         group.MapDelete("/{id}", FileEndpoints.DeleteFile)
             .WithName(nameof(FileEndpoints.DeleteFile))

@@ -9,6 +9,7 @@ internal static class FilesSetup
     {
         builder.Services
             .AddSingleton<UploadAdmission>()
+            .AddSingleton<RetiredKeys>()
             .AddSingleton<FileWriter>()
             .AddSingleton<InFlightUploads>()
             .AddHostedService(sp => sp.GetRequiredService<InFlightUploads>())

@@ -10,7 +10,7 @@ namespace FileService.Api.Files;
 /// What every upload goes through before a byte is stored, streamed through the service or sent straight to the
 /// backend: the profile's rules, the client's fields, and a claimed object key with its pending row.
 /// </summary>
-public sealed class UploadAdmission(ProfileCatalog profiles, IFileStore files, IValidator<UploadFields> validator, TimeProvider clock)
+public sealed class UploadAdmission(ProfileCatalog profiles, IFileStore files, IValidator<UploadFields> validator, RetiredKeys retired, TimeProvider clock)
 {
     private const int MaxKeyAttempts = 5;
 
@@ -36,7 +36,7 @@ public sealed class UploadAdmission(ProfileCatalog profiles, IFileStore files, I
         var problem = failure.PropertyName switch
         {
             "name" or nameof(UploadFields.Name) => ApiProblem.InvalidName,
-            nameof(UploadFields.ContentType) => ApiProblem.UnsupportedContentType,
+            nameof(UploadFields.ContentType) => ApiProblem.InvalidContentType,
             nameof(UploadFields.Metadata) or _ when failure.PropertyName.StartsWith("Metadata", StringComparison.Ordinal) => ApiProblem.InvalidMetadata,
             _ => ApiProblem.ValidationFailed,
         };
@@ -52,10 +52,15 @@ public sealed class UploadAdmission(ProfileCatalog profiles, IFileStore files, I
         CancellationToken cancellationToken)
     {
         var name = fields.Name!;
+        // Checked with room for the uniqueness suffix, so that a name never fits at first and fails on a retry.
+        if (FileNames.KeyProblem(FileNames.Key(profile.Options.Location, tenant, name) + new string('_', FileNames.SuffixLength), backend.Capabilities) is { } tooLong)
+            throw new ApiException(ApiProblem.InvalidName.WithDetail(tooLong));
         for (var attempt = 0; attempt < MaxKeyAttempts; attempt++)
         {
             var candidate = attempt == 0 ? name : FileNames.WithRandomSuffix(name);
             var key = FileNames.Key(profile.Options.Location, tenant, candidate);
+            // A retired key may still be written or read through a grant that cannot be revoked: never another file's.
+            if (await retired.IsRetiredAsync(backend.Name, key, cancellationToken)) continue;
             if (!profile.Options.Overwrite && await backend.GetPropertiesAsync(key, cancellationToken) is not null) continue;
             var now = clock.GetUtcNow();
             var record = new FileRecord

@@ -6,9 +6,11 @@ namespace FileService.Api.Files;
 public sealed record UploadFields
 {
     public string? Profile { get; init; }
-    public string? Name { get; init; }
+    /// <summary>In NFC: the two spellings of <c>café.txt</c> are one name.</summary>
+    public string? Name { get; init => field = FileNames.Normalize(value); }
     public string? Owner { get; init; }
-    public string ContentType { get; init; } = "application/octet-stream";
+    /// <summary>Stored in its canonical form when it parses (<see cref="MediaType"/>); the validator refuses the rest.</summary>
+    public string ContentType { get; init => field = MediaType.CanonicalOrSelf(value); } = "application/octet-stream";
     public Dictionary<string, string> Metadata { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Body length when the client declared it (raw uploads with Content-Length); lets an oversized body fail before a byte is read.</summary>
@@ -26,10 +28,12 @@ public sealed class UploadFieldsValidator : AbstractValidator<UploadFields>
         {
             if (FileNames.Problem(name) is { } problem) context.AddFailure("name", problem);
         });
+        RuleFor(f => f.ContentType).Custom((type, context) =>
+        {
+            if (MediaType.Canonicalize(type, out var problem) is null) context.AddFailure(nameof(UploadFields.ContentType), problem!);
+        });
         RuleFor(f => f.Owner).MaximumLength(255).Must(o => o is null || !o.Any(char.IsControl))
             .WithMessage("The owner must not contain control characters.");
-        RuleFor(f => f.ContentType).Must(Profiles.ContentTypePattern.IsWellFormed)
-            .WithMessage("The content type must be a MIME type such as image/png.");
         RuleFor(f => f.Metadata).Must(m => m.Count <= MaxMetadataEntries)
             .WithMessage($"At most {MaxMetadataEntries} metadata entries are allowed.");
         // Keys are lower-case identifiers so that they survive every backend (S3 headers, Azure C# identifiers).

@@ -71,6 +71,16 @@ public sealed record ApiProblem(int Status, string Code, string Title, string? D
     public static readonly ApiProblem RateLimited = new(429, "rate-limited", "Too many requests; retry after the time in Retry-After.");
     public static readonly ApiProblem ExpiredApiKey = new(401, "expired-api-key", "The API key has expired; create a new one.");
     public static readonly ApiProblem ReconcileBusy = new(409, "reconcile-busy", "Another instance's reconciler pass kept the lease; retry later.");
+
+    // Hardening at the edges (issue 9).
+    public static readonly ApiProblem InvalidContentType = new(400, "invalid-content-type", "The content type is not a valid RFC 9110 media type.");
+    public static readonly ApiProblem MetadataUnavailable = new(503, "metadata-unavailable", "The metadata store is unavailable; retry later.");
+    public static readonly ApiProblem RouteNotFound = new(404, "route-not-found", "No such endpoint.");
+    public static readonly ApiProblem MethodNotAllowed = new(405, "method-not-allowed", "The endpoint does not accept this method.");
+    public static readonly ApiProblem UnsupportedMediaType = new(415, "unsupported-media-type", "The endpoint does not accept this request body type.");
+    public static readonly ApiProblem AmbiguousApiKey = new(401, "ambiguous-api-key", "The request carries more than one different API key.",
+        "Send one key, as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.");
+    public static readonly ApiProblem UntrustedHost = new(400, "untrusted-host", "The request's Host is not one this service answers to.");
 }
 
 /// <summary>Thrown where a handler cannot return a result directly (deep in the upload pipeline); mapped by the exception handler.</summary>

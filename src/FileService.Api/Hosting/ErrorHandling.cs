@@ -11,17 +11,34 @@ internal static class ErrorHandling
         {
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
             ErrorCors.Apply(context.HttpContext);
+            // The framework's own answers (no route, wrong method, body too large or of the wrong type) get a code too.
+            if (!context.ProblemDetails.Extensions.ContainsKey("code") && FrameworkProblem(context.ProblemDetails.Status) is { } problem)
+            {
+                context.ProblemDetails.Type = ApiProblem.TypePrefix + problem.Code;
+                context.ProblemDetails.Title = problem.Title;
+                context.ProblemDetails.Extensions["code"] = problem.Code;
+            }
         });
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         return builder;
     }
+
+    private static ApiProblem? FrameworkProblem(int? status) => status switch
+    {
+        StatusCodes.Status404NotFound => ApiProblem.RouteNotFound,
+        StatusCodes.Status405MethodNotAllowed => ApiProblem.MethodNotAllowed,
+        StatusCodes.Status413PayloadTooLarge => ApiProblem.FileTooLarge,
+        StatusCodes.Status415UnsupportedMediaType => ApiProblem.UnsupportedMediaType,
+        _ => null,
+    };
 }
 
 /// <summary>
 /// Maps the closed set of known failures to problem details. Anything else is a bare 500 (logged with its stack by
 /// the framework); a client that went away is not an error at all.
 /// </summary>
-internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+internal sealed class ApiExceptionHandler(IProblemDetailsService problems, Metadata.MetadataDatabase database, ILogger<ApiExceptionHandler> logger)
+    : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -38,12 +55,18 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             StorageException { IsTransient: true } => ApiProblem.BackendUnavailable,
             StorageException => ApiProblem.BackendFailed,
             BadHttpRequestException { StatusCode: 413 } => ApiProblem.FileTooLarge,
+            BadHttpRequestException { StatusCode: 415 } => ApiProblem.UnsupportedMediaType,
+            _ when database.IsUnavailable(exception) => ApiProblem.MetadataUnavailable,
             BadHttpRequestException bad => ApiProblem.InvalidRequest.WithDetail(bad.Message),
             _ => null,
         };
         if (problem is null) return false;
         if (exception is StorageException storage)
             logger.LogError(exception, "Storage backend {Backend} failed: {Kind}", storage.Backend, storage.Kind);
+        if (problem == ApiProblem.MetadataUnavailable)
+            logger.LogError(exception, "The metadata store is unavailable during {Method} {Path}", context.Request.Method, context.Request.Path);
+        // Clients and load balancers back off instead of hammering a store that is down.
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "5";
 
         context.Response.StatusCode = problem.Status;
         return await problems.TryWriteAsync(new ProblemDetailsContext

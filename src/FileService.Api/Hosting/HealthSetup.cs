@@ -35,8 +35,15 @@ internal static class HealthSetup
             .WithName("Ready").WithSummary("Readiness: the metadata store and every backend answer.").WithTags("Health");
     }
 
+    /// <summary>
+    /// The endpoint is anonymous: it shows each check's name and status only. Why a check failed (driver messages name
+    /// hosts, ports and server states) goes to the logs.
+    /// </summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FileService.Health");
+        foreach (var (name, entry) in report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy))
+            logger.LogWarning(entry.Exception, "Health check {Check} is {Status}: {Description}", name, entry.Status, entry.Description);
         context.Response.ContentType = "application/json";
         return JsonSerializer.SerializeAsync(context.Response.Body, new
         {
@@ -44,7 +51,6 @@ internal static class HealthSetup
             checks = report.Entries.ToDictionary(e => e.Key, e => new
             {
                 status = e.Value.Status.ToString(),
-                description = e.Value.Description,
                 durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 1),
             }),
         }, cancellationToken: context.RequestAborted);
@@ -54,7 +60,8 @@ internal static class HealthSetup
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            await files.PingAsync(cancellationToken);
+            // WaitAsync: the check answers at its timeout even if a frozen server keeps the driver waiting.
+            await files.PingAsync(cancellationToken).WaitAsync(CheckTimeout, cancellationToken);
             return HealthCheckResult.Healthy();
         }
     }
@@ -65,7 +72,7 @@ internal static class HealthSetup
         {
             try
             {
-                await backends.Get(name).CheckHealthAsync(cancellationToken);
+                await backends.Get(name).CheckHealthAsync(cancellationToken).WaitAsync(CheckTimeout, cancellationToken);
                 // Answering again, but writes still avoid it until its circuit's own probe closes it.
                 return circuits.StateOf(name) == CircuitState.Open
                     ? HealthCheckResult.Degraded("circuit open: writes go to backups")

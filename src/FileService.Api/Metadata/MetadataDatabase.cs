@@ -26,6 +26,9 @@ public abstract class MetadataDatabase
     /// <summary>Whether an exception means a unique constraint refused a row.</summary>
     internal abstract bool IsUniqueViolation(Exception exception);
 
+    /// <summary>Whether an exception means the database is unreachable, shutting down, overloaded or too slow: worth a retry later.</summary>
+    internal abstract bool IsUnavailable(Exception exception);
+
     /// <summary>
     /// SQL with <c>column IN @List</c> as this database needs it: Dapper expands a list parameter into one parameter per
     /// item on SQLite, but sends PostgreSQL an array, which takes <c>column = ANY(@List)</c>. Pass the list as an array.
@@ -50,6 +53,17 @@ internal sealed partial class PostgresMetadataDatabase(NpgsqlDataSource dataSour
 
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    // Connection failures and timeouts are NpgsqlExceptions without a server error; from the server, connection
+    // exceptions (08), insufficient resources (53) and operator intervention such as shutting down (57).
+    internal override bool IsUnavailable(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) ||
+            postgres.SqlState.StartsWith("53", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57", StringComparison.Ordinal),
+        NpgsqlException => true,
+        TimeoutException => true,
+        _ => false,
+    };
 
     internal override string WithListParameters(string sql) => ListParameter().Replace(sql, "= ANY($1)");
 
@@ -98,6 +112,9 @@ internal sealed class SqliteMetadataDatabase : MetadataDatabase
 
     internal override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT
+
+    // SQLITE_BUSY / SQLITE_LOCKED past the busy timeout, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
+    internal override bool IsUnavailable(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 };
 
     /// <summary>Guids as text for SQLite parameters; native for other providers. Reads either.</summary>
     private sealed class GuidHandler : SqlMapper.TypeHandler<Guid>

@@ -14,6 +14,12 @@ public sealed class MetadataOptions
 
     /// <summary>Bound from <c>ConnectionStrings:Metadata</c>. Default for SQLite: <c>Data Source=./data/fileservice.db</c>.</summary>
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// PostgreSQL: longest a command, or opening a connection, may take before the request answers 503
+    /// <c>metadata-unavailable</c> (seconds). Default 5. A frozen or overloaded database cannot hold a request longer.
+    /// </summary>
+    public int CommandTimeoutSeconds { get; set; } = 5;
 }
 
 internal sealed class MetadataOptionsValidator : IValidateOptions<MetadataOptions>
@@ -23,5 +29,7 @@ internal sealed class MetadataOptionsValidator : IValidateOptions<MetadataOption
             ? ValidateOptionsResult.Fail(
                 "ConnectionStrings:Metadata is required when Metadata:Provider is Postgres " +
                 "(e.g. Host=db;Database=filesvc;Username=filesvc;Password=...).")
-            : ValidateOptionsResult.Success;
+            : options.CommandTimeoutSeconds is < 1 or > 300
+                ? ValidateOptionsResult.Fail("Metadata:CommandTimeoutSeconds must be 1-300 seconds (default 5).")
+                : ValidateOptionsResult.Success;
 }

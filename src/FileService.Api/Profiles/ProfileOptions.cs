@@ -77,6 +77,12 @@ public sealed class ProfileOptions : Routing.TargetOptions
     /// <summary>Part size of multipart direct uploads (bytes; raised to the backend's minimum). Default 16 MiB.</summary>
     public long PartSize { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// Types that may be shown inline (patterns like <c>audio/*</c>). Default (unset): raster images, audio, video, PDF and
+    /// <c>text/plain</c>. Any other type is served as an attachment, since HTML or SVG would run on the service's origin.
+    /// </summary>
+    public List<string>? InlineContentTypes { get; set; }
+
     /// <summary>Compression of text types on upload (uploads through the service only).</summary>
     public Transforms.GzipOptions Gzip { get; set; } = new();
 

@@ -49,6 +49,8 @@ internal sealed partial class ProfileOptionsValidator(IConfiguration configurati
                 failures.Add($"{section}:Gzip:ContentTypes has '{pattern}': use type/subtype or type/*.");
             foreach (var pattern in profile.AllowedContentTypes.Where(p => !ContentTypePattern.IsValid(p)))
                 failures.Add($"{section}:AllowedContentTypes has '{pattern}': use type/subtype or type/* (e.g. image/*).");
+            foreach (var pattern in (profile.InlineContentTypes ?? []).Where(p => !ContentTypePattern.IsValid(p)))
+                failures.Add($"{section}:InlineContentTypes has '{pattern}': use type/subtype or type/* (e.g. video/*).");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -79,6 +79,38 @@ internal sealed partial class Reconciler
         }
     }
 
+    /// <summary>Temporary tail objects of tus uploads (<c>.fileservice-tus/{session}/</c>) whose session is gone.</summary>
+    private async Task TusTailsAsync(Pass pass)
+    {
+        foreach (var name in Locations().Select(l => l.Backend).Distinct())
+        {
+            var backend = backends.Get(name);
+            var tails = new List<ObjectProperties>();
+            try
+            {
+                await foreach (var tail in backend.ListAsync(Tus.TusTails.Prefix, pass.Token)) tails.Add(tail);
+            }
+            catch (StorageException e)
+            {
+                logger.LogWarning(e, "Listing tus tails on {Backend} failed; skipped this pass", name);
+                continue;
+            }
+            var bySession = tails.GroupBy(t => Guid.TryParseExact(t.Key.Split('/')[1], "N", out var id) ? id : Guid.Empty)
+                .Where(g => g.Key != Guid.Empty).ToList();
+            var live = await store.ExistingSessionsAsync(bySession.Select(g => g.Key).ToList(), pass.Token);
+            foreach (var session in bySession.Where(g => !live.Contains(g.Key) && g.All(t => t.LastModified < pass.Cutoff)))
+            {
+                pass.Report.TempFiles.Found += session.Count();
+                if (pass.DryRun) continue;
+                foreach (var tail in session)
+                {
+                    await backend.DeleteAsync(tail.Key, pass.Token);
+                    pass.Report.TempFiles.Repaired++;
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Lists every location and looks each key up; objects no row owns are orphans, reported always, deleted only with
     /// DeleteOrphans and when older than the grace, and only after the whole listing succeeded. Returns the keys seen
@@ -98,7 +130,8 @@ internal sealed partial class Reconciler
             {
                 await foreach (var item in backend.ListAsync(prefix, pass.Token))
                 {
-                    if (item.Key.StartsWith(".uploads/", StringComparison.Ordinal)) continue; // part files: see PartFilesAsync
+                    // Part files and tus tails: see PartFilesAsync and TusTailsAsync.
+                    if (item.Key.StartsWith(".uploads/", StringComparison.Ordinal) || item.Key.StartsWith(Tus.TusTails.Prefix, StringComparison.Ordinal)) continue;
                     listing.Keys.Add(item.Key);
                     chunk.Add(item);
                     if (chunk.Count < pass.Batch) continue;

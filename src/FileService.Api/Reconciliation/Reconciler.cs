@@ -32,6 +32,7 @@ internal sealed partial class Reconciler(
             await DeletingAsync(pass);
             await LeftoversAsync(pass);
             await PartFilesAsync(pass);
+            await TusTailsAsync(pass);
             var listed = await OrphansAsync(pass);
             await MissingObjectsAsync(pass, listed);
             await UsageDriftAsync(pass);

@@ -15,7 +15,10 @@ internal sealed class ReconcilerJob(IServiceProvider services, IOptions<Reconcil
             try
             {
                 if (await reconciler.RunAsync(dryRun: false, stoppingToken) is { } report)
+                {
                     logger.LogInformation("Reconciler pass: {Report}", JsonSerializer.Serialize(report));
+                    Telemetry.FileServiceMetrics.ReconcilerPass(report);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -41,8 +41,11 @@ internal sealed class ReconcilerStore(MetadataDatabase database)
         SELECT backend_upload_id FROM upload_sessions WHERE backend_upload_id IN @Ids
         """;
 
+    private const string SessionIdsSql = "SELECT id FROM upload_sessions WHERE id IN @Ids";
+
+    // Direct uploads only: a tus session's completion is serialised by its own lease (TusSessionStore).
     private const string StuckSessionsWhere = """
-        status IN ('completing', 'expiring') AND COALESCE(claimed_at, created_at) < @Cutoff
+        status IN ('completing', 'expiring') AND protocol = 'direct' AND COALESCE(claimed_at, created_at) < @Cutoff
         """;
 
     private const string CountStuckSql = $"SELECT COUNT(*) FROM upload_sessions WHERE {StuckSessionsWhere}";
@@ -106,6 +109,15 @@ internal sealed class ReconcilerStore(MetadataDatabase database)
         if (ids.Count == 0) return new HashSet<string>();
         await using var connection = await database.OpenAsync(ct);
         return (await connection.QueryAsync<string>(new CommandDefinition(database.WithListParameters(SessionsSql), new { Ids = ids.ToArray() }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Which of these session ids still exist (any protocol, any status).</summary>
+    public async Task<IReadOnlySet<Guid>> ExistingSessionsAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return new HashSet<Guid>();
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(database.WithListParameters(SessionIdsSql), new { Ids = ids.ToArray() },
+            cancellationToken: ct))).ToHashSet();
     }
 
     public async Task<int> CountStuckSessionsAsync(DateTimeOffset cutoff, CancellationToken ct)

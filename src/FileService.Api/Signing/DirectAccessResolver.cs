@@ -14,31 +14,35 @@ public sealed class DirectAccessResolver(ServiceLinkSigner signer)
 {
     /// <summary>
     /// A download URL: the store's when it can sign this key, otherwise a link to the service (which also covers a key
-    /// no URL of the store can address, for which the store answers <c>null</c>).
+    /// no URL of the store can address, for which the store answers <c>null</c>). The service's link is bound to the
+    /// file's id and stored ETag, and built on <paramref name="contentBase"/> when the file is to be shown inline there.
     /// </summary>
-    public async Task<Uri> PresignDownloadAsync(IStorageBackend backend, string key, DownloadGrant grant, Uri serviceBase,
-        CancellationToken cancellationToken)
+    public async Task<Uri> PresignDownloadAsync(IStorageBackend backend, Metadata.FileRecord record, DownloadGrant grant, string disposition,
+        Uri serviceBase, Uri? contentBase, CancellationToken cancellationToken)
     {
         if (backend is IDirectAccess store && backend.Capabilities.Signing.Downloads &&
-            await store.PresignDownloadAsync(key, grant, cancellationToken) is { } url)
+            await store.PresignDownloadAsync(record.Key, grant, cancellationToken) is { } url)
             return url;
-        return new ServiceSignedAccess(backend, signer, serviceBase).PresignDownload(key, grant);
+        return new ServiceSignedAccess(backend, signer, contentBase ?? serviceBase)
+            .PresignFileDownload(record, disposition, contentOrigin: contentBase is not null, grant.ExpiresAt);
     }
 
     /// <summary>Access that grants a new upload, single or multipart, with links built on <paramref name="serviceBase"/>.</summary>
-    public SignedAccess ForUpload(IStorageBackend backend, bool multipart, Uri serviceBase) => Resolve(backend, multipart, serviceBase);
+    /// <remarks>The service's own links are bound to <paramref name="session"/> and refused once it has ended.</remarks>
+    public SignedAccess ForUpload(IStorageBackend backend, bool multipart, Uri serviceBase, Guid? session = null) =>
+        Resolve(backend, multipart, serviceBase, session);
 
     /// <summary>
     /// Access for an upload granted earlier (complete, abort, revoke). It signs nothing new, so it needs no base URL;
     /// the flags are the ones the grant was made with, since a backend computes them once.
     /// </summary>
-    public SignedAccess ForGranted(IStorageBackend backend, bool multipart) => Resolve(backend, multipart, serviceBase: null);
+    public SignedAccess ForGranted(IStorageBackend backend, bool multipart) => Resolve(backend, multipart, serviceBase: null, session: null);
 
-    private SignedAccess Resolve(IStorageBackend backend, bool multipart, Uri? serviceBase)
+    private SignedAccess Resolve(IStorageBackend backend, bool multipart, Uri? serviceBase, Guid? session)
     {
         var signing = backend.Capabilities.Signing;
         if (backend is IDirectAccess store && (multipart ? signing.MultipartParts : signing.SingleUploads))
             return new SignedAccess(store, backend.Capabilities.Multipart, ByStore: true);
-        return new SignedAccess(new ServiceSignedAccess(backend, signer, serviceBase), ServiceSignedAccess.Limits, ByStore: false);
+        return new SignedAccess(new ServiceSignedAccess(backend, signer, serviceBase, session), ServiceSignedAccess.Limits, ByStore: false);
     }
 }

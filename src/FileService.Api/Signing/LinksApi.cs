@@ -1,5 +1,7 @@
 using FileService.Api.Files;
 using FileService.Api.Hosting;
+using FileService.Api.Metadata;
+using FileService.Api.DirectUploads;
 using FileService.Storage;
 
 namespace FileService.Api.Signing;
@@ -33,28 +35,39 @@ public static class LinksApi
     }
 
     public static async Task<Results<FileContentResult, StatusCodeHttpResult, ProblemHttpResult>> Download(string token, HttpContext context,
-        ServiceLinkSigner signer, IBackendRegistry backends, CancellationToken cancellationToken)
+        ServiceLinkSigner signer, IFileStore files, IBackendRegistry backends, FileLinks links, IOptions<LinksOptions> options,
+        CancellationToken cancellationToken)
     {
-        if (signer.Verify(ServiceSignedAccess.DownloadPurpose, token) is not [var backendName, var key, var contentType, var disposition] ||
-            !backends.Contains(backendName))
+        if (signer.Verify(ServiceSignedAccess.DownloadPurpose, token) is not [var tenant, var idText, var etag, var disposition, var origin] ||
+            !Guid.TryParse(idText, out var fileId))
             return Problem(ApiProblem.InvalidLink);
-        var backend = backends.Get(backendName);
-        var properties = await backend.GetPropertiesAsync(key, cancellationToken);
-        if (properties is null) return Problem(ApiProblem.FileNotFound);
+        // The link grants one version of one file: deleted or replaced, it grants nothing, whatever took its name.
+        var record = await files.GetAsync(tenant, fileId, cancellationToken);
+        if (record is null || (record.ETag ?? "") != etag || !backends.Contains(record.Backend)) return Problem(ApiProblem.FileNotFound);
 
-        var headers = new ContentHeaders(contentType, properties.Length, properties.ETag is { } etag ? $"\"{etag}\"" : null,
-            properties.LastModified ?? DateTimeOffset.UnixEpoch, disposition);
-        var read = await ContentDelivery.OpenAsync(context, headers, backend, key, cancellationToken);
-        if (read.Problem is { } problem) return Problem(problem);
+        var onContentOrigin = origin == ServiceSignedAccess.ContentOrigin && options.Value.ContentBaseUrl is { } content &&
+            string.Equals(context.Request.Host.Value, content.Authority, StringComparison.OrdinalIgnoreCase);
+        var headers = ContentHeaders.Of(record, ContentPolicy.Disposition(links.ProfileOf(record), record.ContentType, disposition, onContentOrigin))
+            with { Sandboxed = !onContentOrigin };
+        var read = await ContentDelivery.OpenAsync(context, headers, backends.Get(record.Backend), record.Key, cancellationToken);
+        if (read.Problem is { } problem)
+        {
+            // Deleted while being opened: the file is gone, not broken.
+            if (problem == ApiProblem.ContentMissing && await files.GetAsync(tenant, fileId, CancellationToken.None) is not { } still) return Problem(ApiProblem.FileNotFound);
+            return Problem(problem);
+        }
         return read.Result is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : read.Result;
     }
 
     public static async Task<Results<Ok, ProblemHttpResult>> Upload(string token, HttpRequest request, ServiceLinkSigner signer,
-        IBackendRegistry backends, CancellationToken cancellationToken)
+        IBackendRegistry backends, UploadSessionStore sessions, CancellationToken cancellationToken)
     {
-        if (signer.Verify(ServiceSignedAccess.UploadPurpose, token) is not [var backendName, var key, var lengthText, var contentType, var mode] ||
-            !backends.Contains(backendName) || !long.TryParse(lengthText, out var length))
+        if (signer.Verify(ServiceSignedAccess.UploadPurpose, token) is not [var backendName, var key, var lengthText, var contentType, var mode, var sessionText] ||
+            !backends.Contains(backendName) || !long.TryParse(lengthText, out var length) || !Guid.TryParse(sessionText, out var sessionId))
             return Problem(ApiProblem.InvalidLink);
+        // The link lives only as long as its session: completed, aborted, expired or its file deleted, it writes nothing.
+        if (!await sessions.IsOpenAsync(sessionId, cancellationToken))
+            return Problem(ApiProblem.InvalidLink.WithDetail("The upload session of this link has ended (completed, aborted, expired or deleted)."));
         // Like a signed S3 PUT: the content type is part of what was granted.
         if (!string.Equals(Profiles.ContentTypePattern.Essence(request.ContentType ?? ""), Profiles.ContentTypePattern.Essence(contentType), StringComparison.Ordinal))
             return Problem(ApiProblem.InvalidLink.WithDetail($"This link uploads {contentType} only."));

@@ -9,8 +9,13 @@ namespace FileService.Api.Signing;
 /// without signing credentials): the service signs links to itself, and its link endpoints stream the bytes to and from
 /// the backend. Browsers see the same flow as with a cloud store; the bytes pass through the service.
 /// </summary>
+/// <remarks>
+/// Links are bound to what they grant and checked at every use: a download link to one file's id and stored ETag (so
+/// it dies with that file, even when another takes its name), an upload link to its session (refused once the
+/// session is completed, aborted, expired or its file deleted).
+/// </remarks>
 /// <param name="serviceBase">The service's URL as clients reach it; <c>null</c> for access that signs nothing (clean-up).</param>
-public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri? serviceBase) : IDirectAccess
+public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSigner signer, Uri? serviceBase, Guid? session = null) : IDirectAccess
 {
     public const string DownloadPurpose = "download";
     public const string UploadPurpose = "upload";
@@ -24,9 +29,16 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
     /// <summary>Where the parts of a service-proxied multipart upload wait until completion.</summary>
     public static string PartKey(string uploadId, int number) => $".uploads/{uploadId}/{number:D5}";
 
-    /// <summary>A link to the service's download endpoint; signing it is local, so it never waits.</summary>
-    public Uri PresignDownload(string key, DownloadGrant grant) =>
-        Link("v1/links/downloads/", signer.Sign(DownloadPurpose, [backend.Name, key, grant.ContentType, grant.ContentDisposition], grant.ExpiresAt));
+    // A link that names only a key would serve whatever file takes that key next: see PresignFileDownload.
+    public Uri? PresignDownload(string key, DownloadGrant grant) => null;
+
+    /// <summary>A download link for one version of one file: tenant, id, stored ETag, disposition asked for, and origin.</summary>
+    public Uri PresignFileDownload(Metadata.FileRecord record, string disposition, bool contentOrigin, DateTimeOffset expiresAt) =>
+        Link("v1/links/downloads/", signer.Sign(DownloadPurpose,
+            [record.Tenant, record.Id.ToString(), record.ETag ?? "", disposition, contentOrigin ? ContentOrigin : ServiceOrigin], expiresAt));
+
+    public const string ContentOrigin = "content";
+    public const string ServiceOrigin = "service";
 
     public Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken) =>
         Task.FromResult<Uri?>(PresignDownload(key, grant));
@@ -73,7 +85,7 @@ public sealed class ServiceSignedAccess(IStorageBackend backend, ServiceLinkSign
     /// <summary>A PUT to the service's upload link, bound to backend, key, exact length and content type.</summary>
     private SignedRequest UploadRequest(string key, long length, UploadGrant grant, bool ifNotExists) => new("PUT",
         Link("v1/links/uploads/", signer.Sign(UploadPurpose,
-            [backend.Name, key, length.ToString(), grant.ContentType, ifNotExists ? "create" : "put"], grant.ExpiresAt)),
+            [backend.Name, key, length.ToString(), grant.ContentType, ifNotExists ? "create" : "put", session?.ToString() ?? ""], grant.ExpiresAt)),
         new Dictionary<string, string> { ["Content-Type"] = grant.ContentType });
 
     private Uri Link(string path, string token) =>

@@ -89,6 +89,15 @@ internal static class FileServiceMetrics
     public static void ReconcilerFinding(string kind, long count = 1) =>
         ReconcilerFindings.Add(count, new KeyValuePair<string, object?>("kind", kind));
 
+    /// <summary>Every kind a reconciler pass found something of, named as in its JSON report (stalePending, orphanObjects, ...).</summary>
+    public static void ReconcilerPass(Reconciliation.ReconcileReport report)
+    {
+        foreach (var property in typeof(Reconciliation.ReconcileReport).GetProperties().Where(p => p.PropertyType == typeof(Reconciliation.Finding)))
+            if (property.GetValue(report) is Reconciliation.Finding { Found: > 0 } finding)
+                ReconcilerFinding(property.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
+                    .OfType<System.Text.Json.Serialization.JsonPropertyNameAttribute>().FirstOrDefault()?.Name ?? property.Name, finding.Found);
+    }
+
     public static void QuotaRejected(string scope, string limit) =>
         QuotaRejections.Add(1, new KeyValuePair<string, object?>("scope", scope), new KeyValuePair<string, object?>("limit", limit));
 

@@ -42,6 +42,7 @@ internal sealed partial class AzureBlobBackend : IDirectAccess
     {
         Signing = canSign ? SigningCapabilities.All : SigningCapabilities.None,
         Multipart = new MultipartLimits(1, AzureBlobOptions.MaxBlockSize, 1, MaxBlocks),
+        KeyLimitInCharacters = true, // blob names: 1024 characters
     };
 
     public async Task<Uri?> PresignDownloadAsync(string key, DownloadGrant grant, CancellationToken cancellationToken)

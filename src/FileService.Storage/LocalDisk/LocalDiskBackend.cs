@@ -37,7 +37,10 @@ internal sealed partial class LocalDiskBackend : IStorageBackend
     public string Name { get; }
 
     // Create-only writes use link(2), which fails atomically when the target exists (see MoveIntoPlace).
-    public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true);
+    // A segment becomes a file name (255 bytes on every common file system) and its sidecar's name adds ".json".
+    public BackendCapabilities Capabilities { get; } = new(ConditionalCreate: true) { MaxSegmentBytes = 255 - SidecarSuffix.Length };
+
+    private const string SidecarSuffix = ".json";
 
     public async Task<ObjectProperties> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
@@ -207,7 +210,7 @@ internal sealed partial class LocalDiskBackend : IStorageBackend
         return path;
     }
 
-    private string SidecarPathOf(string key) => Path.Combine(_root, MetaFolder, PathOf(key)[(_root.Length + 1)..] + ".json");
+    private string SidecarPathOf(string key) => Path.Combine(_root, MetaFolder, PathOf(key)[(_root.Length + 1)..] + SidecarSuffix);
 
     private static bool IsInternal(string key) =>
         key.StartsWith(MetaFolder + "/", StringComparison.Ordinal) || key.Split('/')[^1].StartsWith(TempPrefix, StringComparison.Ordinal);
@@ -218,7 +221,8 @@ internal sealed partial class LocalDiskBackend : IStorageBackend
     {
         var path = SidecarPathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + "." + Guid.NewGuid().ToString("N");
+        // Beside the sidecar but named apart from it: appending to its name could exceed the 255-byte file name limit.
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, TempPrefix + Guid.NewGuid().ToString("N"));
         await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(sidecar), cancellationToken);
         File.Move(temp, path, overwrite: true);
     }

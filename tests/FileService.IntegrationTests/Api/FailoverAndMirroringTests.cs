@@ -1,3 +1,4 @@
+using FileService.Api.DirectUploads;
 using FileService.Api.Files;
 using FileService.Api.Metadata;
 
@@ -105,5 +106,51 @@ public sealed class FailoverAndMirroringTests : IAsyncLifetime
         var mirror = _factory.Services.GetService(typeof(FileService.Storage.IBackendRegistry)) as FileService.Storage.IBackendRegistry;
         Assert.Null(await mirror!.Get("disk").GetPropertiesAsync(during.Key, CancellationToken.None));
         Assert.Null(await mirror.Get("azure").GetPropertiesAsync(during.Key, CancellationToken.None));
+    }
+
+    private IBackendRegistry Backends => (IBackendRegistry)_factory.Services.GetService(typeof(IBackendRegistry))!;
+
+    [Fact]
+    public async Task PrimaryCopyMissing_ReadServesTheReadyMirrorCopy()
+    {
+        var client = await _factory.ClientForAsync(_tenant);
+        var bytes = GeneratedStream.Bytes(50_000, seed: 4);
+        var file = await WaitForMirrorAsync(client, (await UploadAsync(client, "lost.bin", "application/octet-stream", bytes)).Id);
+
+        // Gone from the primary, not failing: before, this answered 502 content-missing although the mirror held it.
+        Assert.True(await Backends.Get("s3").DeleteAsync(file.Key, CancellationToken.None));
+
+        Assert.Equal(bytes, await client.GetByteArrayAsync(file.ContentUrl));
+        using var range = new HttpRequestMessage(HttpMethod.Get, file.ContentUrl) { Headers = { Range = new RangeHeaderValue(10, 19) } };
+        using var partial = await client.SendAsync(range);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(bytes[10..20], await partial.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/files/{file.Id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DirectUpload_ToAMirroredProfile_GetsItsMirrorCopy()
+    {
+        var client = await _factory.ClientForAsync(_tenant);
+        var bytes = GeneratedStream.Bytes(30_000, seed: 5);
+        var created = await client.PostAsJsonAsync("/v1/uploads", new { profile = "media", name = "direct.bin", contentType = "application/octet-stream", size = bytes.Length });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var upload = (await created.Content.ReadFromJsonAsync<CreateUploadResponse>(Json))!;
+        using var put = new HttpRequestMessage(HttpMethod.Put, upload.Upload!.Url) { Content = new ByteArrayContent(bytes) };
+        foreach (var (name, value) in upload.Upload.Headers)
+            if (!put.Headers.TryAddWithoutValidation(name, value)) put.Content.Headers.TryAddWithoutValidation(name, value);
+        Assert.True((await new HttpClient().SendAsync(put)).IsSuccessStatusCode);
+
+        var completed = await client.PostAsJsonAsync($"/v1/uploads/{upload.UploadId}/complete", new { parts = Array.Empty<object>() });
+        Assert.True(completed.StatusCode == HttpStatusCode.OK, await completed.Content.ReadAsStringAsync());
+        var file = (await completed.Content.ReadFromJsonAsync<FileResponse>(Json))!;
+
+        // Like a streamed upload: the profile's mirror is recorded at completion and the replication job writes it.
+        Assert.Equal(("s3", "azure"), (file.Backend, Assert.Single(file.Replicas).Backend));
+        file = await WaitForMirrorAsync(client, file.Id);
+        Assert.Equal(ReplicaStatus.Ready, file.Replicas.Single().Status);
+        await using var copy = await Backends.Get("azure").OpenReadAsync(file.Key, null, CancellationToken.None);
+        Assert.Equal((bytes.LongLength, Convert.ToHexStringLower(SHA256.HashData(bytes))), await StreamHashing.HashAsync(copy!.Content));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/files/{file.Id}")).StatusCode);
     }
 }

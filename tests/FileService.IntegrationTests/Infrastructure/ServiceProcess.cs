@@ -41,7 +41,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             lines ??= new());
         var service = new ServiceProcess(process, port, lines);
         using var http = new HttpClient { BaseAddress = service.Url, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (true)
         {
             if (process.HasExited)
@@ -54,7 +54,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 // not listening yet
             }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The service was not ready within 90 s:\n{string.Join('\n', lines.TakeLast(30))}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The service was not ready within 180 s:\n{string.Join('\n', lines.TakeLast(30))}");
             await Task.Delay(100);
         }
     }

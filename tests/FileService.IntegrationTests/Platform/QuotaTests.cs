@@ -6,6 +6,7 @@ using FileService.Api.Usage;
 using FileService.IntegrationTests.Infrastructure;
 using FileService.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace FileService.IntegrationTests.Platform;
 
@@ -97,7 +98,7 @@ public sealed class PostgresTwoInstanceQuotaFixture : QuotaFixture
     }
 }
 
-public abstract class QuotaTests<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : QuotaFixture
+public abstract class QuotaTests<TFixture>(TFixture fixture, ITestOutputHelper output) : IClassFixture<TFixture> where TFixture : QuotaFixture
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -164,6 +165,7 @@ public abstract class QuotaTests<TFixture>(TFixture fixture) : IClassFixture<TFi
         var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => UploadMultipartAsync(clients[i % clients.Length], $"s{i}.bin", 1000)));
 
         var created = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+        output.WriteLine($"{fixture.Instances.Count} instance(s): {created} of 20 unknown-length uploads of 1000 bytes fit a 5500-byte quota");
         // Each body is counted while it streams and settled against the quota at the end: at most five of 1,000 bytes fit in 5,500.
         Assert.InRange(created, 1, 5);
         foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.Created)) await AssertQuotaExceeded(refused, "quota");
@@ -237,6 +239,7 @@ public abstract class QuotaTests<TFixture>(TFixture fixture) : IClassFixture<TFi
     }
 }
 
-public sealed class SqliteQuotaTests(SqliteQuotaFixture fixture) : QuotaTests<SqliteQuotaFixture>(fixture);
+public sealed class SqliteQuotaTests(SqliteQuotaFixture fixture, ITestOutputHelper output) : QuotaTests<SqliteQuotaFixture>(fixture, output);
 
-public sealed class PostgresTwoInstanceQuotaTests(PostgresTwoInstanceQuotaFixture fixture) : QuotaTests<PostgresTwoInstanceQuotaFixture>(fixture);
+public sealed class PostgresTwoInstanceQuotaTests(PostgresTwoInstanceQuotaFixture fixture, ITestOutputHelper output)
+    : QuotaTests<PostgresTwoInstanceQuotaFixture>(fixture, output);

@@ -145,7 +145,8 @@ public sealed partial class TelemetryTests(TelemetryFixture fixture) : IClassFix
         FileServiceMetrics.QuotaRejected("dashboard-test", "bytes");
         FileServiceMetrics.RateLimited("dashboard-test");
 
-        var scrape = await Eventually.ReturnsAsync(ScrapeAsync, s => names.All(n => s.Contains(n + "{", StringComparison.Ordinal)));
+        // Gauges appear after the first sample (Metrics:SampleSeconds=1); on a loaded CI machine that can take a while.
+        var scrape = await Eventually.ReturnsAsync(ScrapeAsync, s => names.All(n => s.Contains(n + "{", StringComparison.Ordinal)), TimeSpan.FromSeconds(45));
         Assert.All(names, name => Assert.True(scrape.Contains(name + "{", StringComparison.Ordinal), $"{name} is queried by the dashboard but not exported."));
     }
 

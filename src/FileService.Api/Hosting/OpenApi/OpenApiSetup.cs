@@ -56,14 +56,24 @@ internal static class OpenApiSetup
         return builder;
     }
 
+    // Swagger UI's own assets only: no inline script, nothing fetched from elsewhere (its inline styles need 'unsafe-inline').
+    private const string UiPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+        "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
     public static void MapOpenApiDocument(this WebApplication app)
     {
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/swagger")) context.Response.Headers.ContentSecurityPolicy = UiPolicy;
+            return next(context);
+        });
         app.UseSwagger(options => options.RouteTemplate = "swagger/{documentName}/swagger.{extension:regex(^(json|ya?ml)$)}");
         app.UseSwaggerUI(options =>
         {
             options.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "FileService v1");
             options.RoutePrefix = "swagger";
-            options.EnablePersistAuthorization();
+            // Persisted, keys sit in localStorage where any script on this origin can read them: opt-in only.
+            if (app.Configuration.GetValue<bool>("OpenApi:PersistAuthorization")) options.EnablePersistAuthorization();
             options.EnableTryItOutByDefault();
         });
     }
