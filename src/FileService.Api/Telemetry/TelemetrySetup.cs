@@ -19,7 +19,8 @@ internal static class TelemetrySetup
         if (!options.Enabled) return builder;
 
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(FileServiceMetrics.Name))
+            // OTEL_SERVICE_NAME (the standard variable) names the service when set; "FileService" otherwise.
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? FileServiceMetrics.Name))
             .WithTracing(tracing => tracing
                 .AddSource(FileServiceMetrics.Name)
                 // The Azure SDK's own spans (opt-in on its side: AZURE_EXPERIMENTAL_ENABLE_ACTIVITY_SOURCE=true); S3 and

@@ -28,6 +28,7 @@ public sealed class AzureDirectAccessTests : DirectAccessContractTests
 
     protected override BackendCapabilities ExpectedCapabilities => new(ConditionalCreate: true)
     {
+        KeyLimitInCharacters = true, // blob names: 1024 characters, not bytes
         Signing = SigningCapabilities.All,
         Multipart = new MultipartLimits(1, 4000L * MiB, 1, 50_000), // blocks: any size up to 4000 MiB, 50,000 per blob
     };

@@ -125,7 +125,7 @@ public sealed class TusProtocolErrorTests(LocalDiskTusFixture fixture) : IClassF
         { "10", TusClient.Metadata(("filename", "a/b.txt")), HttpStatusCode.BadRequest, "invalid-name" },
         { "10", TusClient.Metadata(("filename", "bad\u0001name")), HttpStatusCode.BadRequest, "invalid-name" },
         { "10", null, HttpStatusCode.BadRequest, "invalid-name" },
-        { "10", TusClient.Metadata(("filename", "a.bin"), ("filetype", "not a type")), HttpStatusCode.UnsupportedMediaType, "unsupported-content-type" },
+        { "10", TusClient.Metadata(("filename", "a.bin"), ("filetype", "not a type")), HttpStatusCode.BadRequest, "invalid-content-type" },
         { "10", TusClient.Metadata(("filename", "a.bin"), ("profile", "nope")), HttpStatusCode.BadRequest, "unknown-profile" },
         { "10", TusClient.Metadata(("filename", "a.bin"), ("sha256", new string('A', 64))), HttpStatusCode.BadRequest, "validation-failed" },
         { "1001", TusClient.Metadata(("filename", "a.txt"), ("filetype", "text/plain"), ("profile", "tusdocs")), HttpStatusCode.RequestEntityTooLarge, "file-too-large" },

@@ -15,6 +15,8 @@ internal sealed class ContractDocumentFilter : IDocumentFilter
         ["Profiles"] = "The configured profiles and their upload limits, for pages and upload libraries.",
         ["Usage"] = "Stored bytes and files per profile and backend.",
         ["Signed links"] = "Anonymous links the service signed itself, for stores that cannot sign (local disk); the token is the grant.",
+        ["Tus"] = "Resumable uploads with the tus 1.0.0 protocol (creation, creation-with-upload, termination, expiration, checksum).",
+        ["Admin"] = "Operator actions for the admin scope: a reconciler pass on demand.",
     };
 
     public void Apply(OpenApiDocument document, DocumentFilterContext context)
